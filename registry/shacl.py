@@ -1,0 +1,129 @@
+"""Layer 3 of validation: the SHACL shapes in ``shapes/``, run by pySHACL.
+
+Records are converted from pyoxigraph triples (fast parsing) into one rdflib graph per
+batch, and pySHACL runs once per batch with the shapes graph parsed once. Cross-record
+rules are not expressed in SHACL (SPARQL constraints cost minutes at 40k records); they
+live in ``crossrules``. Results are mapped back to the file that owns the focus node.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+import rdflib
+from pyshacl import validate as pyshacl_validate
+from rdflib.namespace import SH
+
+from .diagnostics import ERROR, WARNING, Diagnostic
+from .records import RecordResult, find_line, prefixed
+from .source import SourceFile
+
+
+class ShapesError(Exception):
+    """The shapes cannot be loaded (exit code 2)."""
+
+
+@dataclass
+class Shapes:
+    """The parsed shapes graph, its content id, and each property shape's field name."""
+
+    graph: rdflib.Graph
+    fingerprint: str
+    names: dict  # property shape node -> "中文 / English"
+
+    @classmethod
+    def load(cls, files: list[SourceFile]) -> Shapes:
+        """Parse the shapes files; raise ``ShapesError`` naming the file that fails."""
+        if not files:
+            raise ShapesError("未找到 shapes/*.ttl。/ No shapes/*.ttl found. 修正 Fix: 在登记库根目录"
+                              "运行 / run from the registry root (or pass --root).")
+        graph = rdflib.Graph()
+        digest = hashlib.sha1()
+        for f in files:
+            digest.update(f.path.encode() + b"\0" + f.blob.encode())
+            try:
+                graph.parse(data=f.data.decode("utf-8"), format="turtle")
+            except Exception as exc:  # rdflib raises many types for bad Turtle
+                raise ShapesError(f"{f.path}: 约束文件无法解析 / shapes file cannot be parsed: "
+                                  f"{exc}") from exc
+        names = {}
+        for shape, name in graph.subject_objects(SH.name):
+            names[shape] = str(name)
+        for shape, path in graph.subject_objects(SH.path):
+            names.setdefault(shape, prefixed(str(path)) if isinstance(path, rdflib.URIRef) else "")
+        return cls(graph=graph, fingerprint=digest.hexdigest(), names=names)
+
+
+def to_rdflib(term: object) -> rdflib.term.Node:
+    """Convert a pyoxigraph term to rdflib."""
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return rdflib.Literal(term.value, lang=term.language)
+        dtype = term.datatype.value
+        if dtype == "http://www.w3.org/2001/XMLSchema#string":
+            return rdflib.Literal(term.value)
+        return rdflib.Literal(term.value, datatype=rdflib.URIRef(dtype))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def validate_records(records: Iterable[RecordResult], shapes: Shapes,
+                     texts: dict[str, str]) -> dict[str, list[Diagnostic]]:
+    """Run the shapes over the records' triples; diagnostics by file path.
+
+    ``texts`` gives each file's text, to point a result at the line of its field.
+    """
+    graph = rdflib.Graph()
+    owner: dict = {}
+    add = graph.add
+    for rec in records:
+        if not rec.triples:
+            continue
+        for t in rec.triples:
+            s = to_rdflib(t.subject)
+            add((s, to_rdflib(t.predicate), to_rdflib(t.object)))
+            owner[s] = rec.path
+    if not owner:
+        return {}
+    _, report, _ = pyshacl_validate(graph, shacl_graph=shapes.graph, inference="none",
+                                    allow_warnings=True, advanced=False)
+    found: dict[str, list[Diagnostic]] = {}
+    for result in report.objects(None, SH.result):
+        focus = report.value(result, SH.focusNode)
+        path = owner.get(focus)
+        if path is None:
+            continue
+        diag = _diagnostic(report, result, path, focus, shapes, texts.get(path, ""))
+        found.setdefault(path, []).append(diag)
+    return found
+
+
+_SEVERITY = {SH.Violation: ERROR, SH.Warning: WARNING, SH.Info: WARNING}
+
+
+def _diagnostic(report: rdflib.Graph, result, path: str, focus, shapes: Shapes,
+                text: str) -> Diagnostic:
+    severity = _SEVERITY.get(report.value(result, SH.resultSeverity), ERROR)
+    component = report.value(result, SH.sourceConstraintComponent)
+    rule = "shacl:" + (str(component).rsplit("#", 1)[-1].replace("ConstraintComponent", "")
+                       if component else "shape")
+    source = report.value(result, SH.sourceShape)
+    result_path = report.value(result, SH.resultPath)
+    field = shapes.names.get(source) or (prefixed(str(result_path))
+                                         if isinstance(result_path, rdflib.URIRef) else None)
+    messages = [str(m) for m in report.objects(result, SH.resultMessage)]
+    message = messages[0] if messages else "不符合约束 / does not conform to the shapes"
+    value = report.value(result, SH.value)
+    line = None
+    if isinstance(result_path, rdflib.URIRef):
+        line = find_line(text, prefixed(str(result_path)) + " ", prefixed(str(result_path)) + "\n")
+    return Diagnostic(
+        severity=severity, rule=rule, path=path, message=message, line=line, field=field,
+        focus=str(focus) if isinstance(focus, rdflib.URIRef) else None,
+        value=None if value is None or isinstance(value, rdflib.BNode) else str(value)[:200])

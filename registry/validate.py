@@ -1,0 +1,138 @@
+"""Validation of a whole registry: all four layers, every problem reported together.
+
+Layers: (1) syntax, (2) record rules, (3) SHACL shapes, (4) cross-record rules. Per-file
+work (1–3) is cached by content; (4) always runs over all records and takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import crossrules
+from .cache import RecordCache, code_fingerprint
+from .diagnostics import Diagnostic, error, sort_key
+from .loader import FileOutcome, process
+from .model import Department, Law, Power
+from .records import find_line, read_record
+from .shacl import Shapes
+from .snapshot import load_schemes
+from .source import SourceFile, check_root, shape_files, working_tree
+
+
+@dataclass
+class Report:
+    """The outcome of a validation run."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files: int = 0
+    records: Counter = field(default_factory=Counter)
+    checked: int = 0  # files whose per-file rules ran (not cached / selected)
+    seconds: float = 0.0
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if not d.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "files": self.files,
+            "records": dict(self.records),
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "seconds": round(self.seconds, 3),
+            "diagnostics": [d.to_dict() for d in self.diagnostics],
+        }
+
+
+def validate(root: Path, *, files: list[SourceFile] | None = None, only: set[str] | None = None,
+             use_cache: bool = True, jobs: int | None = None,
+             progress: Callable[[int], None] | None = None,
+             on_total: Callable[[int], None] | None = None) -> Report:
+    """Validate the registry at ``root``.
+
+    ``files`` replaces the working tree (e.g. files read from a git revision); ``only``
+    limits the per-file layers to those paths (``powers check``) while cross-record rules
+    still see every record. Raises ``ShapesError`` when the shapes cannot be loaded.
+    """
+    started = time.perf_counter()
+    root = check_root(root)
+    shapes = Shapes.load(shape_files(root))
+    files = files if files is not None else working_tree(root)
+    by_path = {f.path: f for f in files}
+    records = [f for f in files if f.kind in ("power", "department", "law")]
+    others = [f for f in files if f.kind not in ("power", "department", "law")]
+    if on_total:
+        on_total(len(records))
+
+    cache = RecordCache(root, "records", code_fingerprint(), enabled=use_cache)
+    selected = records if only is None else [f for f in records if f.path in only]
+    unselected = [] if only is None else [f for f in records if f.path not in only]
+    outcomes = process(selected, shapes=shapes, cache=cache, jobs=jobs, progress=progress)
+    checked = len(selected) - cache.hits
+    # the rest only needs its model, for the cross-record rules
+    outcomes += process(unselected, cache=cache, jobs=jobs, progress=progress)
+    cache.save()
+
+    report = Report(files=len(files), checked=checked)
+    for o in outcomes:
+        if o.path in (only or by_path):
+            report.diagnostics += o.all_diagnostics
+        report.records[o.kind] += 1
+    report.diagnostics += _other_files(others)
+
+    ctx = _context(outcomes, others, by_path)
+    report.diagnostics += crossrules.check(ctx)
+    report.diagnostics.sort(key=sort_key)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _other_files(others: list[SourceFile]) -> list[Diagnostic]:
+    """Syntax of vocabulary and ontology files; stray files in ``data/``."""
+    found = []
+    for src in others:
+        if src.kind == "other":
+            found.append(error(
+                "unknown-file", src.path,
+                "data/ 下的文件不属于任何记录类别。/ This file under data/ is not in a record "
+                "folder. 修正 Fix: 移到 data/powers/<部门>/、data/departments/、data/laws/ 或 "
+                "data/vocabularies/ / move it into a record folder."))
+            continue
+        found += read_record(src).diagnostics
+    return found
+
+
+def _context(outcomes: list[FileOutcome], others: list[SourceFile],
+             by_path: dict[str, SourceFile]) -> crossrules.CrossContext:
+    texts: dict[str, list[str]] = {}
+
+    def line_of(path: str, needle: str) -> int | None:
+        src = by_path.get(path)
+        if src is None:
+            return None
+        if path not in texts:
+            texts[path] = [src.data.decode("utf-8", errors="replace")]
+        return find_line(texts[path][0], needle)
+
+    schemes = load_schemes([f for f in others if f.kind == "vocabulary"])
+    concepts = {s.name: {c.key for c in s.concepts} for s in schemes}
+    return crossrules.CrossContext(
+        powers=[o.model for o in outcomes if isinstance(o.model, Power)],
+        departments=[o.model for o in outcomes if isinstance(o.model, Department)],
+        laws={o.model.id: o.model for o in outcomes if isinstance(o.model, Law)},
+        concepts=concepts,
+        line_of=line_of,
+    )
