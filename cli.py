@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from registry.diagnostics import Diagnostic
+from registry.gitstore import GitError
 from registry.shacl import ShapesError
 from registry.source import RegistryNotFound
 
@@ -203,16 +204,449 @@ def show(
             out.print(value, markup=False)
 
 
+# --- versions: history, diff, check, codeowners (registry.history / diff / basecheck) -----
+
+class DiffFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command()
+def history(
+    code: Annotated[str, typer.Argument(help="基本编码、部门简称、法规编号或文件路径 / a power code, "
+                                              "department slug, law id or file path.")],
+    root: RootOption = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON.")] = False,
+) -> None:
+    """记录的版本历史 / The versions of one record, newest first, following moves.
+
+    Example: powers history 330218001000
+    """
+    from registry.diff import CHANGE_LABELS
+    from registry.history import record_history
+
+    versions = record_history(root, code)
+    if as_json:
+        print(json.dumps([v.to_dict() for v in versions], ensure_ascii=False, indent=2))
+        return
+    if not versions:
+        raise Fail(f"git 历史中没有 {code}。/ git has no history of {code}.")
+    for v in versions:
+        out.print(f"[bold]{v.short}[/bold] {v.date[:19].replace('T', ' ')}  "
+                  f"[cyan]{CHANGE_LABELS.get(v.change, v.change)}[/cyan]  ", end="")
+        out.print(f"{v.author}: {v.message}", markup=False)
+        if v.old_path:
+            out.print(f"    {v.old_path} → {v.path}", markup=False)
+        for fc in v.fields:
+            out.print(f"    {fc.summary()}", markup=False)
+
+
+@app.command()
+def diff(
+    rev_a: Annotated[str, typer.Argument(help="起点：提交、标签、分支或日期 / from: a commit, tag, "
+                                               "branch or date YYYY-MM-DD.")],
+    rev_b: Annotated[str | None, typer.Argument(help="终点（默认工作区）/ to (default: the working "
+                                                       "tree, with uncommitted changes).")] = None,
+    root: RootOption = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="输出拉取请求评论 Markdown / print "
+                                                               "the pull-request comment.")] = False,
+    limit: Annotated[int, typer.Option("--limit", help="Markdown 字符上限 / character limit of "
+                                                       "the Markdown.")] = 60_000,
+    full_report: Annotated[str | None, typer.Option(
+        "--full-report", help="完整报告的链接（截断时显示）/ where the full report is (shown when "
+                              "the Markdown is cut).")] = None,
+) -> None:
+    """语义差异 / What changed between two revisions, power by power and field by field.
+
+    Examples: powers diff HEAD~5 · powers diff v1.0 v1.1 --markdown · powers diff 2024-01-01 --json
+    """
+    from registry.history import revision_diff
+
+    if as_json and markdown:
+        raise Fail("--json 与 --markdown 只能选一个。/ Choose --json or --markdown, not both.", 2)
+    result = revision_diff(root, rev_a, rev_b)
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    elif markdown:
+        print(result.to_markdown(limit=limit, full_report=full_report), end="")
+    else:
+        out.print(result.to_text(), markup=False)
+
+
+@app.command()
+def check(
+    base: Annotated[str, typer.Option("--base", help="比较基准：提交、分支或标签 / the revision to "
+                                                     "check against, e.g. origin/main.")] = "HEAD",
+    root: RootOption = Path("."),
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="text | json | github")] =
+    ReportFormat.text,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="不用缓存 / ignore the cache.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="并行进程数 / worker processes.")] = 0,
+) -> None:
+    """检查改动 / Check what changed since a revision: the changed records, every cross-record
+    rule, no deleted powers, no revived abolished codes; then print the semantic diff.
+
+    Exit 0 when the change is valid, 1 when it is not, 2 when the base or shapes cannot be read.
+    Example: powers check --base origin/main --format github
+    """
+    import os
+
+    from registry.basecheck import check as run
+
+    result = run(root, base, use_cache=not no_cache, jobs=jobs or None)
+    n_changed = len(result.changed)
+    summary = (f"检查 {n_changed} 个改动文件（重新校验 {result.report.checked} 个）："
+               f"{len(result.errors)} 个错误，{len(result.warnings)} 个警告 / Checked {n_changed} "
+               f"changed files ({result.report.checked} re-validated): {len(result.errors)} errors, "
+               f"{len(result.warnings)} warnings ({result.seconds:.1f} s)")
+    if fmt is ReportFormat.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_diagnostics(result.diagnostics, fmt)
+        if fmt is ReportFormat.github:
+            print(summary)
+            print(result.diff.to_text())
+            step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+            if step_summary:
+                with open(step_summary, "a", encoding="utf-8") as fh:
+                    fh.write(result.diff.to_markdown() + "\n")
+        else:
+            out.print(("[green]✓[/green] " if result.ok else "[red]✗[/red] ") + summary)
+            out.print(result.diff.to_text(), markup=False)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command()
+def codeowners(
+    root: RootOption = Path("."),
+    write: Annotated[bool, typer.Option("--write", help="写入 .github/CODEOWNERS / write the "
+                                                        "file instead of printing it.")] = False,
+) -> None:
+    """生成 CODEOWNERS / CODEOWNERS from the department folders, so each department approves
+    changes to its own powers. Owners come from owners.toml (default: @<org>/<slug>-legal).
+
+    Example: powers codeowners --write
+    """
+    from registry import codeowners as co
+
+    try:
+        if write:
+            path = co.write(root)
+            out.print(f"已写入 written: {path}", markup=False)
+        else:
+            print(co.render(root), end="")
+    except co.OwnersError as exc:
+        raise Fail(str(exc), 2) from exc
+
+
+# --- officer tools: new, fmt, import, export, laws (registry.newrecord / fmt / importer /
+# exporter / impact) -----------------------------------------------------------------------
+
+class ExportFormat(StrEnum):
+    xlsx = "xlsx"
+    csv = "csv"
+    ttl = "ttl"
+    nt = "nt"
+    jsonld = "jsonld"
+
+
+class ImportLayout(StrEnum):
+    auto = "auto"
+    power_list = "权力清单"
+    responsibilities = "权责清单"
+    licensing = "行政许可事项清单"
+    enforcement = "执法事项目录"
+    discretion = "裁量基准"
+
+
+def _department_slug(snap, text: str | None) -> str | None:
+    from registry.lookup import DepartmentIndex, NotFound
+
+    if not text:
+        return None
+    try:
+        return DepartmentIndex(snap.departments.values()).find(text).slug
+    except NotFound as exc:
+        raise Fail(str(exc)) from exc
+
+
+@app.command()
+def new(
+    department: Annotated[str, typer.Option("--department", "-d", help="部门：文件夹名、部门代码或中文"
+                                                                       "名称 / department: folder, "
+                                                                       "code or Chinese name.")],
+    power_type: Annotated[str, typer.Option("--type", "-t", help="事项类型：代码或名称，如 02 或 "
+                                                                 "行政处罚 / type notation or label.")],
+    name: Annotated[str, typer.Option("--name", "-n", help="事项名称 / the power's name.")],
+    parent: Annotated[str | None, typer.Option("--parent", help="主项编码：新建其子项 / main item "
+                                                                "code: create a sub-item.")] = None,
+    law: Annotated[str | None, typer.Option("--law", help="所引法规：编号、全称或简称 / cited law: "
+                                                          "id, full or short title.")] = None,
+    article: Annotated[int | None, typer.Option("--article", help="所引条 / cited article.")] = None,
+    level: Annotated[list[str] | None, typer.Option("--level", help="行使层级，可多次 / exercise "
+                                                                    "level, repeatable (default 省级).")] = None,
+    root: RootOption = Path("."),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示，不写入 / print, write "
+                                                            "nothing.")] = False,
+) -> None:
+    """新建权力事项 / Create a power: the next free code and a complete skeleton record.
+
+    Fields only a person can write hold TODO markers; `powers validate` lists them.
+    Example: powers new --department 交通运输厅 --type 行政许可 --name 公路超限运输许可
+    """
+    from registry.newrecord import NewRecordError, skeleton, write_new
+
+    snap = _snapshot(root)
+    try:
+        record = skeleton(snap, root, department=department, power_type=power_type, name=name,
+                          parent=parent, law=law, article=article, levels=level)
+        if dry_run:
+            print(record.text, end="")
+            return
+        path = write_new(root, record)
+    except NewRecordError as exc:
+        raise Fail(str(exc)) from exc
+    out.print(f"[green]✓[/green] 已新建 created {record.power.code}: ", end="")
+    out.print(f"{path}", markup=False)
+    todos = record.text.count("TODO")
+    out.print(f"    待填写 {todos} 处 TODO / {todos} TODO markers to fill in "
+              "(powers validate 列出 / lists them)", markup=False)
+    if record.law_guessed:
+        law_id = record.power.citations[0].law
+        out.print(f"    实施依据暂填本部门最常引用的 {law_id}，请核对 / the legal basis cites {law_id}, "
+                  "the law this department cites most: check it (or pass --law).", markup=False)
+
+
+@app.command()
+def fmt(
+    paths: Annotated[list[Path] | None, typer.Argument(help="文件或文件夹（默认 data/ 下全部）/ "
+                                                             "files or folders (default: all of "
+                                                             "data/).")] = None,
+    check: Annotated[bool, typer.Option("--check", help="只检查：列出不规范的文件并以 1 退出 / list "
+                                                        "files not in the canonical layout, exit 1.")] = False,
+    root: RootOption = Path("."),
+) -> None:
+    """规范格式 / Rewrite record files in the canonical layout (never changes their graph).
+
+    Exit 0 when every file is canonical (or was rewritten), 1 when --check finds files to
+    format or a file does not parse (reported with file:line:col, left untouched).
+    Example: powers fmt --check
+    """
+    from registry.fmt import collect, format_files
+
+    try:
+        files = collect(root, paths)
+    except FileNotFoundError as exc:
+        raise Fail(str(exc), 2) from exc
+    result = format_files(root, files, check=check)
+    for p in result.problems:
+        out.print(f"[bold]{p.location()}[/bold] [red]错误 error[/red] ", end="")
+        out.print(p.message, markup=False)
+    for rel in result.changed:
+        out.print(("需格式化 would reformat: " if check else "已格式化 reformatted: ") + rel,
+                  markup=False)
+    n = len(result.changed)
+    if check:
+        out.print(f"检查 {result.checked:,} 个文件：{n} 个需格式化，{len(result.problems)} 个无法解析 / "
+                  f"Checked {result.checked:,} files: {n} to reformat, {len(result.problems)} "
+                  "unparseable", markup=False)
+        raise typer.Exit(1 if n or result.problems else 0)
+    out.print(f"格式化 {n} 个文件（共 {result.checked:,} 个）/ Reformatted {n} of "
+              f"{result.checked:,} files", markup=False)
+    raise typer.Exit(1 if result.problems else 0)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="XLSX 或 CSV 文件 / an XLSX or CSV file.",
+                                         exists=True, dir_okay=False)],
+    layout: Annotated[ImportLayout, typer.Option("--layout", help="表格式（默认自动识别）/ table "
+                                                                  "layout (default: detect).")] =
+    ImportLayout.auto,
+    department: Annotated[str | None, typer.Option("--department", "-d", help="表中无部门列时的部门 "
+                                                                              "/ department, when the "
+                                                                              "sheet has no "
+                                                                              "department column.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只报告，不写入 / report, write "
+                                                            "nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON.")] = False,
+    root: RootOption = Path("."),
+) -> None:
+    """导入表格 / Import a spreadsheet: create or update one record per row, all or nothing.
+
+    Layouts: 权力清单 (this project's export), 权责清单, 行政许可事项清单, 执法事项目录, 裁量基准.
+    Nothing is written when a row has an error or the would-be records do not validate.
+    Exit 0 on success, 1 when rows or records are invalid, 2 when the file cannot be read.
+    Example: powers import 清单.xlsx --dry-run
+    """
+    from registry.importer import SheetError, import_sheet, iter_row_lines
+
+    try:
+        report = import_sheet(root, file, layout=layout.value, department=department,
+                              dry_run=dry_run)
+    except SheetError as exc:
+        raise Fail(str(exc), 2) from exc
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        raise typer.Exit(0 if report.ok else 1)
+    out.print(f"表格式 layout: {report.layout}（表头在第 {report.header_row} 行 / header on row "
+              f"{report.header_row}）", markup=False)
+    for line in iter_row_lines(report):
+        out.print(line, markup=False)
+    if report.unknown_columns:
+        out.print("未识别的列（已忽略）/ unknown columns (ignored): " + "、".join(report.unknown_columns),
+                  markup=False)
+    if report.ignored_columns:
+        out.print("无对应字段的列（未导入）/ columns with no field (not imported): "
+                  + "、".join(report.ignored_columns), markup=False)
+    if report.unmatched_departments:
+        out.print("未匹配的部门 / unmatched departments: " + "、".join(report.unmatched_departments),
+                  markup=False)
+    if report.unmatched_laws:
+        out.print("未匹配的法规 / unmatched laws: " + "、".join(report.unmatched_laws), markup=False)
+    print_diagnostics(report.diagnostics, ReportFormat.text)
+    counts = (f"新建 {report.count('created')}，更新 {report.count('updated')}，未变 "
+              f"{report.count('unchanged')}，错误 {report.count('error')}，空行 {report.empty_rows} / "
+              f"created {report.count('created')}, updated {report.count('updated')}, unchanged "
+              f"{report.count('unchanged')}, errors {report.count('error')}, empty rows "
+              f"{report.empty_rows}")
+    if not report.ok:
+        out.print(f"[red]✗[/red] 未写入任何文件 / nothing written ({len(report.errors)} "
+                  f"validation errors). {counts}")
+        raise typer.Exit(1)
+    if dry_run:
+        out.print(f"试运行，未写入 / dry run, nothing written. {counts}", markup=False)
+    else:
+        out.print(f"[green]✓[/green] 已写入 {len(report.written)} 个文件 / wrote "
+                  f"{len(report.written)} files. {counts}")
+
+
+@app.command()
+def export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="输出文件 / output file.",
+                                         dir_okay=False)],
+    fmt: Annotated[ExportFormat | None, typer.Option("--format", "-f", help="xlsx | csv | ttl | nt | "
+                                                                            "jsonld (默认按扩展名 / "
+                                                                            "default: from -o).")] = None,
+    department: Annotated[str | None, typer.Option("--department", "-d", help="只导出一个部门 / one "
+                                                                              "department only.")] = None,
+    root: RootOption = Path("."),
+) -> None:
+    """导出 / Export the list as a spreadsheet (one row per power, Chinese headers, importable
+    again) or the registry as RDF (Turtle, N-Triples, JSON-LD).
+
+    Example: powers export -f xlsx -d jiaotong -o 交通运输厅.xlsx
+    """
+    from registry.exporter import FORMATS, ExportError
+    from registry.exporter import export as run
+
+    if fmt is None:
+        ext = output.suffix.lower().lstrip(".")
+        ext = {"json": "jsonld", "turtle": "ttl"}.get(ext, ext)
+        if ext not in FORMATS:
+            raise Fail(f"请用 --format 指定格式（{' | '.join(FORMATS)}）。/ Name the format with "
+                       "--format.", 2)
+        fmt = ExportFormat(ext)
+    snap = _snapshot(root)
+    slug = _department_slug(snap, department)
+    try:
+        n = run(snap, fmt.value, output, slug)
+    except ExportError as exc:
+        raise Fail(str(exc)) from exc
+    out.print(f"[green]✓[/green] 已导出 {n:,} 项权力 / exported {n:,} powers → ", end="")
+    out.print(str(output), markup=False)
+
+
+laws_app = typer.Typer(help="法律法规 / Laws and what rests on them.", no_args_is_help=True)
+app.add_typer(laws_app, name="laws")
+
+
+@laws_app.command("impact")
+def laws_impact(
+    law: Annotated[str, typer.Argument(help="法规编号、全称或简称 / law id, full or short title.")],
+    article: Annotated[int | None, typer.Option("--article", help="只看这一条 / one article "
+                                                                  "only.")] = None,
+    all_status: Annotated[bool, typer.Option("--all", help="含已取消等事项 / include powers no "
+                                                           "longer in force.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON.")] = False,
+    root: RootOption = Path("."),
+) -> None:
+    """法规影响 / Every power resting on a law (or one article of it).
+
+    Citations of a version older than the law's last amendment, or of a repealed law, are
+    marked 待核对 (to check). Example: powers laws impact 道路运输条例 --article 63
+    """
+    from registry.impact import law_impact
+    from registry.lookup import NotFound
+
+    snap = _snapshot(root)
+    try:
+        result = law_impact(snap, law, article, include_inactive=all_status)
+    except NotFound as exc:
+        raise Fail(str(exc)) from exc
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    lw = result.law
+    status = snap.concept_label("law-status", lw.status) if lw.status else ""
+    out.print(f"[bold]《{lw.title}》[/bold] {lw.id} {status}", end="")
+    out.print(f"  最近修正 last amended: {lw.last_amended}" if lw.last_amended else "")
+    where = f"第{article}条 / article {article}: " if article else ""
+    out.print(f"{where}{len(result.powers)} 项权力、{len(result.hits)} 处引用，其中 "
+              f"{len(result.outdated)} 处待核对 / {len(result.powers)} powers, {len(result.hits)} "
+              f"citations, {len(result.outdated)} to check", markup=False)
+    table = Table()
+    for col in ("基本编码 code", "事项名称 name", "部门 department", "条款 provision",
+                "所引版本 version", ""):
+        table.add_column(col)
+    for h in result.hits:
+        table.add_row(h.code, h.title, h.department_name, h.provision, h.cited_version or "",
+                      "[yellow]待核对 to check[/yellow]" if h.outdated else "")
+    out.print(table)
+
+
+@laws_app.command("list")
+def laws_list(
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON.")] = False,
+    root: RootOption = Path("."),
+) -> None:
+    """法规列表 / Every law with the number of powers in force citing it.
+
+    Example: powers laws list --json
+    """
+    from registry.impact import law_counts
+
+    snap = _snapshot(root)
+    counts = law_counts(snap)
+    if as_json:
+        print(json.dumps([c.to_dict() for c in counts], ensure_ascii=False, indent=2))
+        return
+    table = Table()
+    for col, justify in (("编号 id", "left"), ("名称 title", "left"), ("效力层级 level", "left"),
+                         ("状态 status", "left"), ("权力 powers", "right"),
+                         ("引用 citations", "right"), ("待核对 to check", "right")):
+        table.add_column(col, justify=justify)
+    for c in counts:
+        table.add_row(c.law.id, c.law.title, snap.concept_label("law-level", c.law.level),
+                      snap.concept_label("law-status", c.law.status), f"{c.powers:,}",
+                      f"{c.citations:,}", f"{c.outdated:,}" if c.outdated else "")
+    out.print(table)
+
+
 def main() -> None:
     """Entry point of the `powers` console script."""
     try:
-        app(standalone_mode=False)
+        # without standalone mode click returns the code of `typer.Exit` instead of exiting
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Fail as exc:
         err.print(str(exc), markup=False)
         sys.exit(exc.code)
-    except (RegistryNotFound, ShapesError) as exc:
+    except (RegistryNotFound, ShapesError, GitError) as exc:
         err.print(str(exc), markup=False)
         sys.exit(2)
     except KeyboardInterrupt:

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 import pyoxigraph as ox
 
 from . import model
-from .diagnostics import Diagnostic, error
+from .diagnostics import Diagnostic, error, warning
 from .namespaces import PREFIXES
 from .source import MAX_RECORD_BYTES, OversizedFile, SourceFile
 
@@ -94,7 +94,44 @@ def read_record(src: SourceFile) -> RecordResult:
     result.triples = triples
     if result.kind in model.EXPECTED_TYPE:
         _check_record(src, triples, result)
+        _check_todo(src, triples, result)
     return result
+
+
+#: Field names of the predicates a TODO marker may sit in (``powers new`` writes them).
+_TODO_FIELDS = {
+    "title": "事项名称 / title", "handlingUnit": "承办机构 / handling unit",
+    "quote": "实施依据·条文 / legal basis: quote", "rawText": "实施依据·原文 / legal basis: raw text",
+    "condition": "裁量基准·适用条件 / discretion tier: condition",
+    "measure": "裁量基准·措施 / discretion tier: measure",
+    "description": "责任事项 / responsibility", "accountability": "追责情形 / accountability",
+    "accountabilityBasis": "追责依据 / accountability basis", "feeBasis": "收费依据 / fee basis",
+    "statusDecision": "决定文件 / deciding document", "prefLabel": "名称 / name",
+}
+
+
+def _check_todo(src: SourceFile, triples: list[ox.Triple], result: RecordResult) -> None:
+    """A literal holding "TODO" is text a person still has to write: one warning each."""
+    lines: list[str] | None = None
+    seen: dict[str, int] = {}
+    for t in triples:
+        if isinstance(t.object, ox.Literal) and "TODO" in t.object.value:
+            if lines is None:
+                lines = src.data.decode("utf-8", errors="replace").splitlines()
+            needle = t.object.value.split("\n")[0][:60]
+            seen[needle] = seen.get(needle, 0) + 1
+            hits = [n for n, line in enumerate(lines, start=1) if needle in line]
+            line = hits[min(seen[needle], len(hits)) - 1] if hits else None
+            local = t.predicate.value.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+            field_name = _TODO_FIELDS.get(local, prefixed(t.predicate.value))
+            snippet = t.object.value[:40]
+            result.diagnostics.append(warning(
+                "todo", src.path,
+                f"“{field_name.split(' / ')[0]}”尚待填写：{snippet} / {field_name.split(' / ')[-1]} "
+                f"is still a TODO. 修正 Fix: 写入实际内容并删去 TODO / write the real text and "
+                "remove the TODO marker.",
+                line=line,
+                field=field_name, value=snippet))
 
 
 def _check_record(src: SourceFile, triples: list[ox.Triple], result: RecordResult) -> None:
