@@ -55,6 +55,7 @@ PREFIXES: dict[str, str] = {
     "prov": PROV,
     "foaf": FOAF,
     "sh": SH,
+    "pwsh": BASE + "shapes/",
 }
 
 SCHEMES: dict[str, str] = {
