@@ -16,6 +16,7 @@ import pytest
 from registry.model import Power
 from registry.records import read_record
 from registry.source import SourceFile
+from registry.validate import validate
 
 REPO = Path(__file__).resolve().parents[1]
 DEPARTMENTS = ("jiaotong",)
@@ -58,8 +59,13 @@ def make_registry(dest: Path, repo: Path = REPO, per_department: int = PER_DEPAR
                 if hits:
                     wanted[code] = hits[0]
                     queue.append(hits[0])
-    for folder in ("ontology", "vocabularies", "laws"):
+    for folder in ("ontology", "vocabularies"):
         shutil.copytree(repo / "data" / folder, dest / "data" / folder)
+    # only the laws the chosen powers cite (every reference still resolves)
+    cited = {c.law for f in wanted.values() if (p := _read_power(repo, f)) for c in p.citations}
+    (dest / "data" / "laws").mkdir(parents=True)
+    for law in sorted(cited):
+        shutil.copy2(repo / "data" / "laws" / f"{law}.ttl", dest / "data" / "laws")
     shutil.copytree(repo / "shapes", dest / "shapes")
     depts = {f.parent.name for f in wanted.values()}
     (dest / "data" / "departments").mkdir(parents=True)
@@ -74,13 +80,15 @@ def make_registry(dest: Path, repo: Path = REPO, per_department: int = PER_DEPAR
 
 @pytest.fixture(scope="session")
 def small_registry(tmp_path_factory) -> Path:
-    """A small valid registry (read-only: do not change its files)."""
-    return make_registry(tmp_path_factory.mktemp("registry") / "small")
+    """A small valid registry (read-only: do not change its files), its cache warmed."""
+    root = make_registry(tmp_path_factory.mktemp("registry") / "small")
+    validate(root)
+    return root
 
 
 @pytest.fixture
 def registry_copy(small_registry: Path, tmp_path: Path) -> Path:
-    """A fresh writable copy of ``small_registry``."""
+    """A fresh writable copy of ``small_registry`` (with its warm, content-keyed cache)."""
     dest = tmp_path / "registry"
-    shutil.copytree(small_registry, dest, ignore=shutil.ignore_patterns(".powers-cache"))
+    shutil.copytree(small_registry, dest)
     return dest
