@@ -518,6 +518,8 @@ def import_(
         raise typer.Exit(1)
     if dry_run:
         out.print(f"试运行，未写入 / dry run, nothing written. {counts}", markup=False)
+    elif not report.written and not report.removed:
+        out.print(f"[green]✓[/green] 无需改动 / nothing to change. {counts}")
     else:
         out.print(f"[green]✓[/green] 已写入 {len(report.written)} 个文件 / wrote "
                   f"{len(report.written)} files. {counts}")
@@ -633,6 +635,316 @@ def laws_list(
                       snap.concept_label("law-status", c.law.status), f"{c.powers:,}",
                       f"{c.citations:,}", f"{c.outdated:,}" if c.outdated else "")
     out.print(table)
+
+
+# --- search and serve (search/, api/) -----------------------------------------------------
+
+def _marked(fragment: str):
+    """An HTML fragment with <mark> (as search returns it) as rich Text, matches in bold."""
+    import html
+    import re
+
+    from rich.text import Text
+
+    text = Text()
+    for i, part in enumerate(re.split(r"</?mark>", fragment)):
+        text.append(html.unescape(part), style="bold yellow" if i % 2 else "")
+    return text
+
+
+def _open_search(root: Path, snap):
+    from search import SearchIndex
+
+    with _progress(True) as bar:
+        bar.add_task("索引 indexing", total=None)
+        return SearchIndex.open(root, snap)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="中文词语或编码 / words or a code prefix.")],
+    root: RootOption = Path("."),
+    department: Annotated[str | None, typer.Option("--department", "-d",
+                                                   help="部门 slug / department slug.")] = None,
+    power_type: Annotated[str | None, typer.Option("--type", "-t",
+                                                   help="事项类型代码 / type code, e.g. 01.")] = None,
+    level: Annotated[str | None, typer.Option("--level", help="行使层级 / exercise level.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000,
+                                       help="显示条数 / hits shown.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON.")] = False,
+) -> None:
+    """全文搜索 / Search powers by name, legal basis, department or code.
+
+    Words are ANDed; 4–12 digits are a code prefix. The index is kept in .powers-cache/
+    and rebuilt only when the data changed.
+    Example: powers search 驾驶培训 --type 01
+    """
+    snap = _snapshot(root)
+    index = _open_search(root, snap)
+    result = index.search(query, department=department, power_type=power_type, level=level,
+                          limit=limit)
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        raise typer.Exit(0 if result.total else 1)
+    if not result.total:
+        err.print(f"没有找到“{query}”。/ Nothing found for “{query}”.", markup=False)
+        raise typer.Exit(1)
+    table = Table(title=f"“{query}”：{result.total:,} 项 / {result.total:,} hits "
+                        f"({result.took_ms:.0f} ms)", title_justify="left")
+    table.add_column("编码 code", no_wrap=True)
+    table.add_column("名称 name", overflow="fold", ratio=1)
+    table.add_column("类型 type")
+    table.add_column("部门 department")
+    for h in result.hits:
+        name = _marked(h.highlights.get("name") or h.title)
+        if h.status != "in-force":
+            name.append(f"（{snap.concept_label('status', h.status)}）", style="dim")
+        table.add_row(h.code, name, h.type_label, h.department_name)
+    out.print(table)
+    facets = result.facets
+    for key, title in (("type", "类型 type"), ("department", "部门 department")):
+        values = "  ".join(f"{v.label} {v.count}" for v in facets[key][:8])
+        out.print(f"[dim]{title}:[/dim] {values}", markup=True, highlight=False)
+
+
+@app.command()
+def serve(
+    root: RootOption = Path("."),
+    host: Annotated[str, typer.Option("--host", help="监听地址 / address to listen on.")] =
+    "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535,
+                                      help="端口 / port.")] = 8000,
+    site: Annotated[Path | None, typer.Option("--site", file_okay=False,
+                                              help="站点目录（默认 ROOT/_site，缺失时先构建）/ "
+                                                   "built site folder (default ROOT/_site, built "
+                                                   "first if missing).")] = None,
+    no_site: Annotated[bool, typer.Option("--no-site", help="只提供 API / serve the API "
+                                                             "only.")] = False,
+    no_search: Annotated[bool, typer.Option("--no-search", help="不启用搜索 / no search.")] =
+    False,
+    sparql_backend: Annotated[str | None, typer.Option(
+        "--sparql-backend", help="由外部 SPARQL 1.1 存储的查询端点回答 /sparql（见 powers publish）/ "
+                                 "answer /sparql from an external SPARQL 1.1 store's query "
+                                 "endpoint (see powers publish).")] = None,
+) -> None:
+    """启动服务 / Serve the site at /, the API at /api/ (docs at /api/docs), SPARQL at /sparql.
+
+    One process; ready in seconds. Settings (time limits, sizes) come from POWERS_*
+    environment variables (see docs/ARCHITECTURE.md). Stop with Ctrl-C.
+    Example: powers serve --port 8000
+    """
+    import gc
+    import threading
+    import time
+
+    import uvicorn
+
+    from api import Settings, create_app
+
+    started = time.perf_counter()
+    root = Path(root).resolve()
+    site_dir = None
+    if not no_site:
+        site_dir = Path(site).resolve() if site else root / "_site"
+        if not (site_dir / "index.html").is_file():
+            if site:
+                raise Fail(f"站点目录 {site_dir} 没有 index.html。/ {site_dir} holds no built site "
+                           "(index.html).", 2)
+            from site_builder.build import BuildError, build
+
+            err.print("构建站点 / building the site …", markup=False)
+            try:
+                build(root, site_dir, progress=lambda msg: None)
+            except BuildError as exc:  # still serve the API: the data may be fine
+                err.print(f"站点构建失败，只提供 API。/ The site build failed; serving the API "
+                          f"only.\n{exc}", markup=False)
+                site_dir = None
+    snap = _snapshot(root)
+    settings = Settings.from_env(root=root, site_dir=site_dir, sparql_backend=sparql_backend)
+    app_ = create_app(settings, snap)
+    services = app_.state.services
+    gc.collect()
+    gc.freeze()  # the catalog lives as long as the server: keep the collector off it
+    if not no_search:
+        services.search_state = "starting"
+
+        def open_index() -> None:  # in the background: the server answers meanwhile
+            from search import SearchIndex
+
+            index = SearchIndex.open(root, snap, threaded=True)
+            gc.collect()
+            gc.freeze()  # the index lives as long as the server
+            services.searcher = index
+
+        threading.Thread(target=open_index, name="search-index", daemon=True).start()
+    url = f"http://{host}:{port}"
+    err.print(f"行政权力清单登记库 / powers registry: {len(snap.powers):,} 项权力 powers, "
+              f"{time.perf_counter() - started:.1f} s", markup=False)
+    err.print(f"站点 site {url}/   API {url}/api/   文档 docs {url}/api/docs   "
+              f"SPARQL {url}/sparql", markup=False)
+    uvicorn.run(app_, host=host, port=port, log_level="warning", access_log=False,
+                h11_max_incomplete_event_size=4 * settings.sparql_max_query,
+                timeout_graceful_shutdown=5)
+
+
+# --- site (site_builder/) ------------------------------------------------------------------
+
+@app.command("build")
+def build_site(
+    root: RootOption = Path("."),
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", file_okay=False,
+        help="输出目录（默认 ROOT/_site）/ output folder (default ROOT/_site).")] = None,
+    base_url: Annotated[str | None, typer.Option(
+        "--base-url", help="网站的公开地址，用于订阅、站点地图和 DCAT / the site's public URL, for "
+                           "feeds, sitemap and DCAT (default https://powers.example.org/).")] = None,
+    full: Annotated[bool, typer.Option(
+        "--full", help="全部重新生成，不沿用上次构建 / render every page again.")] = False,
+    no_search: Annotated[bool, typer.Option(
+        "--no-search", help="不建搜索索引 / no search index.")] = False,
+    no_dumps: Annotated[bool, typer.Option(
+        "--no-dumps", help="不生成整库下载 / no open-data dumps.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON 报告 / print a JSON "
+                                                          "report.")] = False,
+) -> None:
+    """生成静态网站 / Build the static site: every power, department, law and code list.
+
+    Pages, each record's Turtle and JSON-LD, dumps with DCAT, Atom feeds and a Chinese
+    full-text search index (Pagefind). Only what changed since the last build is
+    rendered again; a failed build (a broken link, a failing step) leaves the previous
+    site untouched and exits 2. Example: powers build --out _site
+    """
+    from registry.namespaces import BASE
+    from site_builder.build import BuildError, build
+
+    with _progress(not as_json) as bar:
+        task = bar.add_task("生成网站 building the site", total=None)
+        try:
+            report = build(root, out_dir, base_url=base_url or BASE, search=not no_search,
+                           dumps=not no_dumps, incremental=not full,
+                           progress=lambda msg: bar.update(task, description=msg))
+        except BuildError as exc:
+            lines = [str(exc), *exc.problems[:20]]
+            if len(exc.problems) > 20:
+                lines.append(f"……另有 {len(exc.problems) - 20} 处 / and {len(exc.problems) - 20} more")
+            raise Fail("\n".join(lines), 2) from exc
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return
+    search_note = ""
+    if report.search is not None:
+        search_note = (f"；搜索索引 search index: {report.search.shards_indexed}/"
+                       f"{report.search.shards} 个分片重建 shards rebuilt")
+    out.print(f"[green]✓[/green] {report.out}：{report.pages:,} 个页面 pages，本次生成 rendered "
+              f"{report.rendered:,}，写入 written {report.written:,} 个文件 files，"
+              f"共 {report.files:,} 个文件 files、{report.size / 1e6:,.1f} MB"
+              f"{search_note}（{report.seconds:.1f} s）", markup=True, highlight=False)
+    if report.skipped_records:
+        err.print(f"注意：{report.skipped_records} 个记录文件未通过记录规则，未收入网站（运行 powers "
+                  f"validate 查看）/ Note: {report.skipped_records} record files fail the record rules "
+                  "and are left out (run powers validate).", markup=False)
+
+
+# --- scale: publish to an external SPARQL store (registry.publish) ----------------------
+
+class StoreLayout(StrEnum):
+    oxigraph = "oxigraph"
+    fuseki = "fuseki"
+    virtuoso = "virtuoso"
+
+
+@app.command()
+def publish(
+    sparql_store: Annotated[str, typer.Option(
+        "--sparql-store", help="SPARQL 1.1 服务器的基础网址，如 http://localhost:7878 / base URL "
+                               "of the SPARQL 1.1 server.")],
+    root: RootOption = Path("."),
+    graph: Annotated[str | None, typer.Option(
+        "--graph", help="发布图的 IRI（默认 …/release/<提交或时间>）/ release graph IRI "
+                        "(default https://powers.example.org/release/<commit-or-timestamp>).")] = None,
+    layout: Annotated[StoreLayout, typer.Option(
+        "--layout", help="端点路径的布局 / where the server keeps its endpoints.")] =
+    StoreLayout.oxigraph,
+    query_url: Annotated[str | None, typer.Option("--query-url", help="查询端点（覆盖布局）/ "
+                                                                       "query endpoint.")] = None,
+    update_url: Annotated[str | None, typer.Option("--update-url", help="更新端点 / update "
+                                                                         "endpoint.")] = None,
+    store_url: Annotated[str | None, typer.Option("--store-url", help="图存储协议端点 / Graph "
+                                                                       "Store endpoint.")] = None,
+    user: Annotated[str | None, typer.Option(
+        "--user", help="账号；密码取自环境变量 POWERS_SPARQL_PASSWORD / account name; the "
+                       "password comes from POWERS_SPARQL_PASSWORD.")] = None,
+    keep: Annotated[int, typer.Option("--keep", min=1, help="保留的发布数（含当前）/ releases "
+                                                            "kept, the current one included.")] = 2,
+    chunk_mb: Annotated[float, typer.Option("--chunk-mb", min=0.1, help="每个上传请求的大小（MB）"
+                                                                       "/ size of one upload "
+                                                                       "request, MB.")] = 8.0,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="每个请求的时限（秒）/ time "
+                                                                    "limit of each request, s.")] =
+    120.0,
+    activate: Annotated[str | None, typer.Option(
+        "--activate", help="不上传，只把指针切回已有的发布（回滚）/ upload nothing: move the pointer "
+                           "to an existing release (roll back).")] = None,
+    no_validate: Annotated[bool, typer.Option(
+        "--no-validate", help="发布前不校验 / do not validate before publishing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON.")] = False,
+) -> None:
+    """发布到 SPARQL 存储 / Load the registry into a SPARQL 1.1 store as a new release graph
+    (Graph Store Protocol), verify it, then switch the store's current-release pointer in one
+    SPARQL UPDATE. Readers (powers serve --sparql-backend) see the old release until then.
+
+    Exit 0 when published, 1 when the records are invalid, 2 when the store fails.
+    Example: powers publish --sparql-store http://localhost:7878
+    """
+    import os
+
+    from registry.publish import Endpoints, PublishError, StoreClient
+    from registry.publish import activate as run_activate
+    from registry.publish import publish as run
+
+    try:
+        endpoints = Endpoints.for_server(sparql_store, layout.value, query=query_url,
+                                         update=update_url, store=store_url)
+        client = StoreClient(endpoints, timeout=timeout, user=user,
+                             password=os.environ.get("POWERS_SPARQL_PASSWORD"))
+        if activate:
+            previous = run_activate(client, activate)
+            out.print(f"[green]✓[/green] 当前发布 current release: {activate}（原为 was {previous}）",
+                      markup=True, highlight=False)
+            return
+        if not no_validate:
+            from registry.validate import validate as check_records
+
+            report = check_records(root)
+            if not report.ok:
+                print_diagnostics(report.errors[:20], ReportFormat.text)
+                raise Fail(f"登记库有 {len(report.errors)} 个错误，未发布。/ The registry has "
+                           f"{len(report.errors)} errors: nothing was published. 修正 Fix: 运行 "
+                           "powers validate / run powers validate.", 1)
+        with _progress(not as_json) as bar:
+            task = bar.add_task("发布 publishing", total=None)
+            result = run(root, client, graph=graph, keep=keep,
+                         chunk_bytes=int(chunk_mb * 1_000_000),
+                         progress=lambda done, total: bar.update(task, completed=done,
+                                                                 total=total))
+    except PublishError as exc:
+        raise Fail(str(exc), 2) from exc
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if result.unchanged:
+        out.print(f"[green]✓[/green] 已是当前发布，未上传 / already the current release, nothing "
+                  f"sent: {result.release}", markup=True, highlight=False)
+        return
+    out.print(f"[green]✓[/green] 当前发布 current release: {result.release}\n"
+              f"  {result.triples:,} 个三元组 triples，{result.files:,} 个文件 files，"
+              f"{result.requests} 个请求 requests，{result.bytes_sent / 1e6:,.1f} MB，"
+              f"{result.seconds:.1f} s；原发布 previous: {result.previous or '—'}",
+              markup=True, highlight=False)
+    for gone in result.dropped:
+        out.print(f"  已删除旧发布 dropped old release: {gone}", markup=False)
+    for warning in result.warnings:
+        err.print(f"警告 warning: {warning}", markup=False)
 
 
 def main() -> None:

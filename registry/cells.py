@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from .citations import chinese_date, parse_citation
+from .citations import ParsedCitation, chinese_date, parse_citation
 from .model import Citation, DiscretionTier, Power, Responsibility
 from .namespaces import PW, SKOS, local_name
-from .present import provision_text
+from .present import chinese_number
 from .snapshot import Snapshot
 
 SEP = "、"
@@ -168,10 +168,20 @@ def number_text(value: float | None) -> str:
     return text if "e" not in text else f"{value:f}"
 
 
+def provision(article: int | None, paragraph: int | None, item: int | None) -> str:
+    """第二十条第一款第（八）项; an item is written even without a paragraph (第二十条第（八）项)."""
+    text = f"第{chinese_number(article)}条" if article else ""
+    if paragraph:
+        text += f"第{chinese_number(paragraph)}款"
+    if item:
+        text += f"第（{chinese_number(item)}）项"
+    return text
+
+
 def citation_key_text(c: Citation, law_title: str) -> str:
     """``A012《中华人民共和国道路运输条例》（2023年7月20日版）第六十三条第一款``."""
     version = f"（{chinese_date(c.cited_version)}版）" if c.cited_version else ""
-    return f"{c.law}《{law_title}》{version}{provision_text(c.article, c.paragraph, c.item)}"
+    return f"{c.law}《{law_title}》{version}{provision(c.article, c.paragraph, c.item)}"
 
 
 def tier_text(t: DiscretionTier, codes: Codes) -> str:
@@ -232,7 +242,7 @@ def power_row(snap: Snapshot, p: Power, codes: Codes, seq: int) -> dict[str, obj
 
 def _plain_citation(c: Citation, title: str) -> str:
     quote = f"：“{c.quote}”" if c.quote else ""
-    return f"《{title}》{provision_text(c.article, c.paragraph, c.item)}{quote}"
+    return f"《{title}》{provision(c.article, c.paragraph, c.item)}{quote}"
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -287,15 +297,16 @@ def parse_date(value: object) -> str | None:
     return f"{y:04d}-{mo:02d}-{d:02d}"
 
 
-def parse_citation_key(line: str) -> tuple[str | None, Citation, str]:
-    """A line of 依据条款 → (law id or None, citation without quote or raw text, title)."""
+def parse_citation_key(line: str) -> tuple[str | None, Citation, ParsedCitation]:
+    """A line of 依据条款 → (law id or None, citation without quote or raw text, what the
+    line said)."""
     m = _KEY_LINE.match(line)
     law_id = m.group(1) if m else None
     rest = line[m.end():] if m else line
     parsed = parse_citation(rest)
     return law_id, Citation(order=0, law=law_id or "", article=parsed.article,
                             paragraph=parsed.paragraph, item=parsed.item,
-                            cited_version=parsed.version), parsed.title
+                            cited_version=parsed.version), parsed
 
 
 def parse_tier(line: str, codes: Codes) -> DiscretionTier:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .model import Law
 
@@ -26,7 +26,6 @@ _UNIT = {"十": 10, "百": 100, "千": 1000}
 _NUMERAL = r"[0-9０-９零〇一二两三四五六七八九十百千]+"
 
 _LEVEL = re.compile(r"^\s*[【\[]([^】\]]{1,12})[】\]]\s*")
-_TITLE = re.compile(r"《([^》]+)》")
 _PAREN = re.compile(r"^\s*[（(]([^）)]*)[）)]")
 _ARTICLE = re.compile(rf"第({_NUMERAL})条(?:之({_NUMERAL}))?")
 _PARAGRAPH = re.compile(rf"^第({_NUMERAL})款")
@@ -81,6 +80,7 @@ class ParsedCitation:
     level_label: str = ""  # 法律, 行政法规 … as written in 【…】
     parenthetical: str = ""  # what stood in （…） after the title
     version: str | None = None  # ISO date: the last date of the parenthetical
+    dates: list[str] = field(default_factory=list)  # every date of the parenthetical
     article: int | None = None
     paragraph: int | None = None
     item: int | None = None
@@ -96,11 +96,11 @@ def parse_citation(text: str) -> ParsedCitation:
     if m:
         level = m.group(1).strip()
         rest = rest[m.end():]
-    m = _TITLE.search(rest)
-    if not m:
+    span = _title_span(rest)
+    if span is None:
         raise CitationError(f"没有书名号《…》中的法规名称：{raw[:40]} / no law title in 《…》")
-    title = m.group(1).strip()
-    rest = rest[m.end():]
+    title = rest[span[0] + 1:span[1]].strip()
+    rest = rest[span[1] + 1:]
     paren = ""
     m = _PAREN.match(rest)
     if m:
@@ -108,7 +108,7 @@ def parse_citation(text: str) -> ParsedCitation:
         rest = rest[m.end():]
     dates = [iso_date(d) for d in _DATE.finditer(paren)]
     cited = ParsedCitation(raw=raw, title=title, level_label=level, parenthetical=paren,
-                           version=dates[-1] if dates else None)
+                           version=dates[-1] if dates else None, dates=dates)
     quote_at = _quote_start(rest)
     head = rest if quote_at is None else rest[:quote_at]
     m = _ARTICLE.search(head)
@@ -127,6 +127,22 @@ def parse_citation(text: str) -> ParsedCitation:
         end = _quote_end(body)
         cited.quote = (body if end is None else body[:end]).strip()
     return cited
+
+
+def _title_span(text: str) -> tuple[int, int] | None:
+    """Positions of the outer 《 and its matching 》 (titles may nest: 浙江省实施《…》办法)."""
+    start = text.find("《")
+    if start < 0:
+        return None
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "《":
+            depth += 1
+        elif text[i] == "》":
+            depth -= 1
+            if depth == 0:
+                return start, i
+    return None
 
 
 def _quote_start(text: str) -> int | None:
@@ -179,7 +195,7 @@ _PREFIXES = ("中华人民共和国", "浙江省")
 
 def _bare(title: str) -> str:
     t = re.sub(r"\s+", "", title)
-    t = re.sub(r"[（(].*?[）)]$", "", t)  # （2017年修正） after a title
+    t = re.sub(r"[（(][^（(）)]*[）)]$", "", t)  # （试行）, （2017年修正） after a title
     for p in _PREFIXES:
         if t.startswith(p):
             t = t[len(p):]
@@ -187,31 +203,49 @@ def _bare(title: str) -> str:
 
 
 class LawIndex:
-    """Laws by every name they go by: full title, short title, and both without
-    中华人民共和国/浙江省. A name two laws share matches neither (reported as ambiguous)."""
+    """Laws by every name they go by, in three tiers tried in turn: the full title, the
+    short title, and both without 中华人民共和国/浙江省 or a trailing （试行）. A name two laws
+    share in a tier is settled by the dates cited with it (promulgation or amendment),
+    then by which of them is in force; otherwise it matches neither (ambiguous)."""
 
     def __init__(self, laws: Iterable[Law]):
         self.by_id: dict[str, Law] = {}
-        self.by_name: dict[str, set[str]] = {}
+        self.tiers: list[dict[str, set[str]]] = [{}, {}, {}]
         for law in laws:
             self.by_id[law.id] = law
-            for name in {law.title, law.short_title, _bare(law.title), _bare(law.short_title)}:
-                name = re.sub(r"\s+", "", name or "")
-                if name:
-                    self.by_name.setdefault(name, set()).add(law.id)
+            names = ({law.title}, {law.short_title}, {_bare(law.title), _bare(law.short_title)})
+            for tier, group in zip(self.tiers, names, strict=True):
+                for name in group:
+                    name = re.sub(r"\s+", "", name or "")
+                    if name:
+                        tier.setdefault(name, set()).add(law.id)
 
-    def match(self, title: str) -> Law | None:
-        """The one law ``title`` names, or None (unknown or ambiguous)."""
+    def _candidates(self, title: str) -> set[str]:
         key = re.sub(r"\s+", "", title)
-        for name in (key, _bare(key)):
-            ids = self.by_name.get(name)
-            if ids and len(ids) == 1:
-                return self.by_id[next(iter(ids))]
-        return None
+        for tier in self.tiers:
+            ids = tier.get(key) or tier.get(_bare(key))
+            if ids:
+                return ids
+        return set()
+
+    def match(self, title: str, dates: Iterable[str] = ()) -> Law | None:
+        """The one law ``title`` names (``dates``: ISO dates cited with it), or None."""
+        ids = self._candidates(title)
+        if len(ids) == 1:
+            return self.by_id[next(iter(ids))]
+        if not ids:
+            return None
+        laws = [self.by_id[i] for i in sorted(ids)]
+        dates = set(dates)
+        if dates:
+            dated = [law for law in laws if dates & {law.promulgated, *law.amendments}]
+            if len(dated) == 1:
+                return dated[0]
+        in_force = [law for law in laws if law.status != "repealed"]
+        return in_force[0] if len(in_force) == 1 else None
 
     def ambiguous(self, title: str) -> bool:
-        key = re.sub(r"\s+", "", title)
-        return any(len(self.by_name.get(n, ())) > 1 for n in (key, _bare(key)))
+        return len(self._candidates(title)) > 1
 
     def find(self, text: str) -> Law | None:
         """A law by id (``A012``), full or short title."""

@@ -8,9 +8,10 @@ Owners come from ``owners.toml`` at the registry root (optional)::
     [departments]
     jiaotong = ["@zj-powers/jiaotong-legal", "@li-fazhi"]
 
-A department without an entry gets the team ``@<org>/<slug>-legal``. Shared folders
-(laws, code lists, the ontology, the shapes, the code) belong to the maintainers, who
-are also listed on every department folder so they can approve registry-wide fixes.
+A department without an entry gets the team ``@<org>/<slug>-legal``. Only a department's
+own owners are listed on its folder, so no one else's approval can merge a change to its
+powers (a registry-wide fix needs each department's approval). Shared folders (laws, code
+lists, the ontology, the shapes, the code) belong to the maintainers.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def render(root: Path, owners: Owners | None = None) -> str:
         "# 各部门的权力事项与部门记录 / Each department's powers and its department record",
     ]
     for slug in department_slugs(root):
-        handles = " ".join(dict.fromkeys(owners.of(slug) + owners.shared))
+        handles = " ".join(dict.fromkeys(owners.of(slug)))
         lines.append(f"/{POWERS_DIR}/{slug}/ {handles}")
         lines.append(f"/{DEPARTMENTS_DIR}/{slug}.ttl {handles}")
     return "\n".join(lines) + "\n"

@@ -202,16 +202,16 @@ def _scalar_text(name: str, value: Any, labels: Labels) -> str:
 
 # --- comparing records -----------------------------------------------------------------
 
+_POWER_FIELDS = [f.name for f in fields(Power) if f.name not in ("path", "code")]
+
+
 def power_changes(before: Power, after: Power, labels: Labels | None = None,
                   labels_after: Labels | None = None) -> list[FieldChange]:
     """Field by field, what differs between two versions of a power (path not counted)."""
     lb = labels or Labels()
     la = labels_after or lb
     out: list[FieldChange] = []
-    for f in fields(Power):
-        name = f.name
-        if name in ("path", "code"):
-            continue
+    for name in _POWER_FIELDS:
         a, b = getattr(before, name), getattr(after, name)
         if a == b:
             continue
@@ -228,33 +228,27 @@ def power_changes(before: Power, after: Power, labels: Labels | None = None,
 
 
 def _list_item_changes(name: str, lab: str, a: list, b: list, lb: Labels, la: Labels) -> list[FieldChange]:
+    """Items of an ordered list (citations, tiers, responsibilities) paired by position: for
+    a changed pair, the item's head (provision, tier, stage) and the parts that differ."""
+    base_fn, aspects_fn = _ITEM_RENDER[name]
+    shown = {"quote", "condition", "fine", "description"}
     out = []
     for i in range(max(len(a), len(b))):
         x = a[i] if i < len(a) else None
         y = b[i] if i < len(b) else None
-        if x is not None and y is not None:
-            if _same_item(x, y):
-                continue
-            base_x = _ITEM_RENDER[name][0](x, lb)
-            base_y = _ITEM_RENDER[name][0](y, la)
-            ax, ay = _ITEM_RENDER[name][1](x), _ITEM_RENDER[name][1](y)
-            differing = {k for k in ax if ax[k] != ay[k]}
-            if base_x != base_y:
-                # the provision (or tier, stage) itself changed: show it, and any text change
-                out.append(FieldChange(name, lab, base_x + "".join(ax[k] for k in differing),
-                                       base_y + "".join(ay[k] for k in differing)))
-            else:
-                out.append(FieldChange(name, lab, base_x + "".join(ax[k] for k in differing),
-                                       base_y + "".join(ay[k] for k in differing)))
-        elif x is not None:
-            out.append(FieldChange(name, lab, _item_text(name, x, lb, {"quote", "condition", "fine", "description"}), ""))
-        else:
-            out.append(FieldChange(name, lab, "", _item_text(name, y, la, {"quote", "condition", "fine", "description"})))
+        if x is None:
+            out.append(FieldChange(name, lab, "", _item_text(name, y, la, shown)))
+        elif y is None:
+            out.append(FieldChange(name, lab, _item_text(name, x, lb, shown), ""))
+        elif x != y:
+            ax, ay = aspects_fn(x), aspects_fn(y)
+            differing = [k for k in ax if ax[k] != ay[k]]
+            before = base_fn(x, lb) + "".join(ax[k] for k in differing)
+            after = base_fn(y, la) + "".join(ay[k] for k in differing)
+            if before == after:  # only the position (pw:order) or an unshown detail moved
+                before, after = f"{before}（第 {x.order} 项 #{x.order}）", f"{after}（第 {y.order} 项 #{y.order}）"
+            out.append(FieldChange(name, lab, before, after))
     return out
-
-
-def _same_item(x: Any, y: Any) -> bool:
-    return x == y
 
 
 def record_changes(before: Any, after: Any, labels: Labels | None = None,
@@ -271,9 +265,13 @@ def record_changes(before: Any, after: Any, labels: Labels | None = None,
         if f.name in ("path", "slug", "id"):
             continue
         a, b = getattr(before, f.name), getattr(after, f.name, None)
-        if a != b:
-            out.append(FieldChange(f.name, label_of(f.name, table), _scalar_text(f.name, a, lb),
-                                   _scalar_text(f.name, b, la)))
+        if a == b:
+            continue
+        if isinstance(before, Law) and f.name == "status":
+            texts = (lb.concept("law-status", a) if a else "", la.concept("law-status", b) if b else "")
+        else:
+            texts = (_scalar_text(f.name, a, lb), _scalar_text(f.name, b, la))
+        out.append(FieldChange(f.name, label_of(f.name, table), *texts))
     return out
 
 
@@ -291,6 +289,14 @@ def canonical_text(data: bytes) -> str | None:
         return "\n".join(sorted(str(q) for q in ds))
 
 
+def _bare(line: str) -> str:
+    line = line.rstrip()
+    for end in (" ;", " .", ","):
+        if line.endswith(end):
+            return line[: -len(end)].rstrip()
+    return line
+
+
 def graph_changes(data_before: bytes, data_after: bytes) -> list[FieldChange]:
     """Statements that differ between two files whose models are equal ([] if isomorphic)."""
     if data_before == data_after:
@@ -298,8 +304,10 @@ def graph_changes(data_before: bytes, data_after: bytes) -> list[FieldChange]:
     a, b = canonical_text(data_before), canonical_text(data_after)
     if a == b:
         return []
-    a_lines = (a or "").splitlines()
-    b_lines = (b or "").splitlines()
+    # compare lines without their terminators: adding a statement turns the '.' that ended
+    # the one before it into ';', which is not a change of that statement
+    a_lines = [_bare(line) for line in (a or "").splitlines()]
+    b_lines = [_bare(line) for line in (b or "").splitlines()]
     gone, new = [], []
     for op in difflib.ndiff(a_lines, b_lines):
         if op.startswith("- ") and op[2:].strip():

@@ -17,9 +17,9 @@ from pathlib import Path
 from .cells import Codes
 from .exporter import (
     csv_bytes,
-    file_triples,
     jsonld_text,
     ntriples_text,
+    read_rdf,
     record_paths,
     select_powers,
     table_rows,
@@ -48,21 +48,21 @@ class Distribution:
 #: format → (file name, media type, title)
 DUMP_FORMATS: dict[str, tuple[str, str, str]] = {
     "ttl": ("powers.ttl", "text/turtle",
-            "全部记录（Turtle）/ All records (Turtle)"),
+            "全部记录（Turtle） / All records (Turtle)"),
     "nt": ("powers.nt", "application/n-triples",
-           "全部记录（N-Triples）/ All records (N-Triples)"),
+           "全部记录（N-Triples） / All records (N-Triples)"),
     "jsonld": ("powers.jsonld", "application/ld+json",
-               "全部记录（JSON-LD）/ All records (JSON-LD)"),
+               "全部记录（JSON-LD） / All records (JSON-LD)"),
     "csv": ("powers.csv", "text/csv",
-            "权力清单（CSV，每项权力一行）/ Power list (CSV, one row per power)"),
+            "权力清单（CSV，每项权力一行） / Power list (CSV, one row per power)"),
     "xlsx": ("powers.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             "权力清单（Excel，每项权力一行）/ Power list (Excel, one row per power)"),
+             "权力清单（Excel，每项权力一行） / Power list (Excel, one row per power)"),
 }
 
 
 def dump_bytes(snap: Snapshot) -> dict[str, bytes]:
     """Every dump's bytes, by format (the RDF files are read and renamed once)."""
-    per_file = file_triples(snap, record_paths(snap))
+    per_file = read_rdf(snap, record_paths(snap))
     rows = table_rows(snap, select_powers(snap), Codes.from_snapshot(snap))
     return {
         "ttl": turtle_text(per_file).encode("utf-8"),

@@ -15,9 +15,11 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -25,8 +27,9 @@ import pyoxigraph as ox
 
 from . import turtle
 from .cells import Codes, power_row
-from .jsonld import to_jsonld
+from .jsonld import CONTEXT, to_jsonld
 from .model import Power
+from .namespaces import PREFIXES
 from .snapshot import Snapshot
 from .tables import EXPORT_COLUMNS
 
@@ -162,51 +165,94 @@ def _fixed_zip_times(data: bytes) -> bytes:
 
 # --- RDF ------------------------------------------------------------------------------------
 
-def file_triples(snap: Snapshot, paths: Iterable[str]) -> list[tuple[str, list[ox.Triple]]]:
-    """Each file's triples, blank nodes renamed ``b1``, ``b2`` … in file order."""
-    out = []
-    n = 0
-    for path in paths:
-        triples = turtle.parse(snap.files[path].data)
-        names: dict = {}
-
-        def fix(term, names=names):
-            nonlocal n
-            if isinstance(term, ox.BlankNode):
-                if term not in names:
-                    n += 1
-                    names[term] = ox.BlankNode(f"b{n}")
-                return names[term]
-            return term
-
-        out.append((path, [ox.Triple(fix(t.subject), t.predicate, fix(t.object))
-                           for t in triples]))
-    return out
+_PREFIX_LINE = re.compile(r"^\s*@prefix\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>\s*\.\s*$")
+_BNODE_LABEL = re.compile(r"_:([A-Za-z0-9]+)")
 
 
-def turtle_text(per_file: list[tuple[str, list[ox.Triple]]]) -> str:
-    """One Turtle document: every file in the canonical layout under one prefix header."""
+@dataclass
+class RdfFile:
+    """One record file read for a dump: its text and triples."""
+
+    path: str
+    text: str
+    triples: list[ox.Triple]
+
+
+def read_rdf(snap: Snapshot, paths: Iterable[str]) -> list[RdfFile]:
+    return [RdfFile(p, snap.files[p].data.decode("utf-8"), turtle.parse(snap.files[p].data))
+            for p in paths]
+
+
+def file_triples(snap: Snapshot, paths: Iterable[str]) -> list[RdfFile]:
+    """Kept for callers of the first version: the files' text and triples."""
+    return read_rdf(snap, paths)
+
+
+def _verbatim_body(text: str) -> tuple[list[str], str] | None:
+    """A file's prefix lines and body when its prefixes are the registry's own (so the
+    body can stand in one document with every other file), else None."""
+    lines = text.splitlines(keepends=True)
+    prefixes, i = [], 0
+    while i < len(lines) and (not lines[i].strip() or lines[i].lstrip().startswith(("@prefix",
+                                                                                      "#"))):
+        line = lines[i].strip()
+        if line.startswith("@prefix"):
+            m = _PREFIX_LINE.match(line)
+            if not m or PREFIXES.get(m.group(1) or "") != m.group(2):
+                return None
+            prefixes.append(f"@prefix {m.group(1)}: <{m.group(2)}> .")
+        i += 1
+    body = "".join(lines[i:])
+    if re.search(r"^\s*(@base|BASE|PREFIX|@prefix)\b", body, re.M | re.I):
+        return None
+    return prefixes, body
+
+
+def turtle_text(files: list[RdfFile]) -> str:
+    """One Turtle document: each file's own text (records are already in the canonical
+    layout) under one prefix header; a file with other prefixes is written again."""
     prefixes: set[str] = set()
     bodies = []
-    for _, triples in per_file:
-        text = turtle.serialize(triples)
-        head, _, body = text.partition("\n\n")
-        prefixes.update(line for line in head.splitlines() if line.startswith("@prefix"))
-        bodies.append(body)
+    for f in files:
+        found = _verbatim_body(f.text)
+        if found is None:
+            head, _, body = turtle.serialize(f.triples).partition("\n\n")
+            found = ([line for line in head.splitlines() if line.startswith("@prefix")], body)
+        prefixes.update(found[0])
+        bodies.append(found[1].strip("\n") + "\n")
     return "\n".join(sorted(prefixes)) + "\n\n" + "\n".join(bodies)
 
 
-def ntriples_text(per_file: list[tuple[str, list[ox.Triple]]]) -> str:
-    """N-Triples, one line per triple, sorted (a diff of two dumps is a diff of lines)."""
-    triples = [t for _, ts in per_file for t in ts]
-    text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
-    lines = sorted(set(text.splitlines()))
-    return "\n".join(lines) + "\n"
+def ntriples_text(files: list[RdfFile]) -> str:
+    """N-Triples in file order; blank nodes numbered ``b1``, ``b2`` … so that the same
+    registry gives the same bytes."""
+    out = []
+    counter = 0
+    for f in files:
+        names: dict[str, str] = {}
+
+        def label(m: re.Match, names=names) -> str:
+            nonlocal counter
+            if m.group(1) not in names:
+                counter += 1
+                names[m.group(1)] = f"b{counter}"
+            return "_:" + names[m.group(1)]
+
+        text = ox.serialize(f.triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+        out.append(_BNODE_LABEL.sub(label, text) if "_:" in text else text)
+    return "".join(out)
 
 
-def jsonld_text(per_file: list[tuple[str, list[ox.Triple]]]) -> str:
-    triples = [t for _, ts in per_file for t in ts]
-    return json.dumps(to_jsonld(triples), ensure_ascii=False, indent=1) + "\n"
+def jsonld_text(files: list[RdfFile]) -> str:
+    """One JSON-LD document: a node per record (blank nodes nested), one node a line."""
+    nodes = []
+    for f in files:
+        doc = to_jsonld(f.triples)
+        doc.pop("@context", None)
+        nodes += doc.pop("@graph", None) or [doc]
+    lines = ",\n".join(json.dumps(n, ensure_ascii=False, separators=(",", ":")) for n in nodes)
+    context = json.dumps(CONTEXT, ensure_ascii=False)
+    return f'{{"@context":{context},\n"@graph":[\n{lines}\n]}}\n'
 
 
 # --- entry point ------------------------------------------------------------------------------
@@ -217,7 +263,7 @@ def export_bytes(snap: Snapshot, fmt: str, department: str | None = None,
     if fmt in ("xlsx", "csv"):
         rows = table_rows(snap, select_powers(snap, department), codes)
         return xlsx_bytes(rows) if fmt == "xlsx" else csv_bytes(rows)
-    per_file = file_triples(snap, record_paths(snap, department))
+    per_file = read_rdf(snap, record_paths(snap, department))
     if fmt == "ttl":
         return turtle_text(per_file).encode("utf-8")
     if fmt == "nt":

@@ -79,7 +79,7 @@ class Repo:
             raise GitError(
                 f"{self.root} 不在 git 仓库中，无法读取历史版本。/ {self.root} is not in a git "
                 "repository, so its versions cannot be read. 修正 Fix: 在登记库的 git 仓库中运行 / "
-                "run inside the registry's git repository (git clone …).") from exc
+                f"run inside the registry's git repository (git clone …). [{exc}]") from exc
         lines = out.split("\n")
         self.top = Path(lines[0])
         self.prefix = lines[1] if len(lines) > 1 else ""  # "" or "sub/dir/"
@@ -202,7 +202,7 @@ class Repo:
         for chunk in text.split(_COMMIT_MARK):
             if not chunk.strip("\0\n"):
                 continue
-            header, _, body = chunk.partition("\n")
+            header, _, body = chunk.partition("\0")  # -z ends the header with NUL
             fields = header.split("\x1f")
             if len(fields) < 5:
                 continue

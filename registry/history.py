@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
@@ -23,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from .cache import RecordCache, code_fingerprint
 from .diff import FieldChange, Labels, SemanticDiff, graph_changes, record_changes, semantic_diff
 from .gitstore import GitError, LogCommit, Repo, RevisionNotFound, is_date
+from .loader import FileOutcome
 from .model import Department, Law, Power
 from .records import read_record
 from .snapshot import Snapshot, load_snapshot
@@ -49,7 +51,9 @@ _STEM = re.compile(r"^[A-Za-z0-9_\-]+$")
 #: Snapshots kept in memory by this process (an API serving ?at= reads reuses them).
 _MEMORY_SNAPSHOTS = 4
 #: Snapshot files kept in .powers-cache/ (oldest removed first).
-_DISK_SNAPSHOTS = 24
+_DISK_SNAPSHOTS = 8
+#: Files to parse from which a snapshot is read by worker processes.
+_PARALLEL_FROM = 1500
 
 
 @dataclass
@@ -116,6 +120,7 @@ def resolve_revision(root: Path, rev_or_date: str) -> str:
 
 
 _memory: OrderedDict[str, Snapshot] = OrderedDict()
+_memory_lock = threading.Lock()  # the API reads past revisions from several threads
 
 
 def snapshot_at(root: Path, rev_or_date: str) -> Snapshot:
@@ -129,20 +134,68 @@ def snapshot_at(root: Path, rev_or_date: str) -> Snapshot:
     commit = repo.resolve(rev_or_date)
     tree = repo.tree_of(commit) or "empty"
     key = f"{root}\0{tree}"
-    snap = _memory.get(key)
+    with _memory_lock:
+        snap = _memory.get(key)
     if snap is None:
         cache = RecordCache(root, f"snapshot-{tree}", code_fingerprint())
         snap = cache.get("snapshot", tree)
         if not isinstance(snap, Snapshot):
-            snap = load_snapshot(root, files=repo.files_at(commit), revision=commit)
+            snap = _load_at(root, repo.files_at(commit), commit)
             cache.put("snapshot", tree, snap)
             cache.save()
             _prune_snapshot_files(cache.file.parent)
+    with _memory_lock:
         _memory[key] = snap
+        _memory.move_to_end(key)
         while len(_memory) > _MEMORY_SNAPSHOTS:
             _memory.popitem(last=False)
-    _memory.move_to_end(key)
     return dataclasses.replace(snap, revision=commit)
+
+
+def _load_at(root: Path, files: list[SourceFile], commit: str) -> Snapshot:
+    """``load_snapshot`` of a past revision, reusing the models the working tree's record
+    cache already holds for identical files (same path and blob): most files of a past
+    revision are unchanged, so only the others are parsed. The cache is only read here:
+    writing a past revision's entries into it would evict the working tree's."""
+    known = RecordCache(root, "records", code_fingerprint())
+    reuse = {}
+    for key, entry in known.entries.items():
+        if isinstance(entry, FileOutcome):
+            usable = entry.model is not None and not any(d.is_error for d in entry.diagnostics)
+            reuse[key] = entry.model if usable else None
+    return _assemble(root, files, commit, reuse)
+
+
+def _models_of(snap: Snapshot) -> dict[tuple[str, str], object]:
+    """(path, blob) → model of every record a snapshot holds."""
+    found = {}
+    for table in (snap.powers, snap.departments, snap.laws):
+        for m in table.values():
+            src = snap.files.get(m.path)
+            if src is not None:
+                found[(m.path, src.blob)] = m
+    return found
+
+
+def _assemble(root: Path, files: list[SourceFile], revision: str | None,
+              reuse: dict[tuple[str, str], object]) -> Snapshot:
+    """``load_snapshot`` of ``files``, parsing only the record files ``reuse`` does not hold
+    ((path, blob) → model, or None for a file whose errors keep it out of a snapshot)."""
+    kinds = ("power", "department", "law")
+    todo = [f for f in files if f.kind not in kinds or (f.path, f.blob) not in reuse]
+    # worker processes pay off only for thousands of files (forking costs ~0.1 s)
+    jobs = None if len(todo) > _PARALLEL_FROM else 1
+    snap = load_snapshot(root, files=todo, revision=revision, use_cache=False, jobs=jobs)
+    for f in files:
+        m = reuse.get((f.path, f.blob)) if f.kind in kinds else None
+        if isinstance(m, Power):
+            snap.powers.setdefault(m.code, m)
+        elif isinstance(m, Department):
+            snap.departments.setdefault(m.slug, m)
+        elif isinstance(m, Law):
+            snap.laws.setdefault(m.id, m)
+    snap.files = {f.path: f for f in files}
+    return snap
 
 
 def _prune_snapshot_files(folder: Path) -> None:
@@ -173,25 +226,27 @@ def partial_snapshots(root: Path, repo: Repo, a: str, b: str | None,
     context = (DEPARTMENTS_DIR + "/", LAWS_DIR + "/", VOCABULARIES_DIR + "/")
     changed_powers = {p for p in changed if p.startswith(POWERS_DIR + "/")}
 
-    def at_commit(commit: str) -> Snapshot:
+    def at_commit(commit: str) -> list[SourceFile]:
         listing = repo.ls_tree(commit)
         wanted = {p: oid for p, oid in listing.items()
                   if p.endswith(".ttl") and (p.startswith(context) or p in changed_powers)}
         blobs = repo.read_blobs(list(wanted.values()))
-        files = [SourceFile(p, blobs.get(oid, b""), oid) for p, oid in sorted(wanted.items())]
-        return load_snapshot(root, files=files, revision=commit)
+        return [SourceFile(p, blobs.get(oid, b""), oid) for p, oid in sorted(wanted.items())]
 
-    def at_worktree() -> Snapshot:
+    def at_worktree() -> list[SourceFile]:
         paths = []
         for folder in context:
             base = root / folder
             if base.is_dir():
                 paths += [f"{folder}{p.name}" for p in sorted(base.glob("*.ttl"))]
         paths += sorted(p for p in changed_powers if (root / p).is_file())
-        files = [read_file(root, p) for p in paths]
-        return load_snapshot(root, files=files)
+        return [read_file(root, p) for p in paths]
 
-    return at_commit(a), (at_commit(b) if b else at_worktree())
+    # a few hundred small files: parsing them beats loading the whole record cache; the
+    # departments and laws B shares with A (most of them) are parsed once
+    snap_a = _assemble(root, at_commit(a), a, {})
+    snap_b = _assemble(root, at_commit(b) if b else at_worktree(), b, _models_of(snap_a))
+    return snap_a, snap_b
 
 
 # --- record histories --------------------------------------------------------------------
@@ -207,9 +262,10 @@ def record_identity(path: str) -> str:
 class _Models:
     """Models of blobs (path, blob) → model, read in batches and cached on disk."""
 
-    def __init__(self, root: Path, repo: Repo):
+    def __init__(self, root: Path, repo: Repo, persist: bool = True):
         self.repo = repo
-        self.cache = RecordCache(root, "history", code_fingerprint())
+        # a single record's history parses a few blobs: faster than loading the disk cache
+        self.cache = RecordCache(root, "history", code_fingerprint(), enabled=persist)
         self.data: dict[str, bytes] = {}
 
     def need(self, pairs: set[tuple[str, str]], with_data: set[str] = frozenset()) -> None:
@@ -347,7 +403,9 @@ def labels_of_worktree(root: Path) -> Labels:
         base = Path(root) / folder
         if base.is_dir():
             paths += [f"{folder}/{p.name}" for p in sorted(base.glob("*.ttl"))]
-    return Labels(load_snapshot(root, files=[read_file(root, p) for p in paths]))
+    # a few hundred small files: parsing them beats loading the whole record cache
+    return Labels(load_snapshot(root, files=[read_file(root, p) for p in paths], use_cache=False,
+                                jobs=1))
 
 
 def _pathspec(root: Path, code_or_path: str) -> str:
@@ -391,7 +449,7 @@ def record_history(root: Path, code_or_path: str, *, labels: Labels | None = Non
     key = max(lineages, key=lambda k: _newest_index(commits, lineages[k]))
     steps = lineages[key]
     steps += _renumbered_before(repo, steps)
-    models = _Models(root, repo)
+    models = _Models(root, repo, persist=False)
     models.need(_pairs_to_parse(steps))
     versions = _versions(steps, models, labels or labels_of_worktree(root))
     models.save()

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+from .cells import provision
 from .lookup import find_law
 from .model import Citation, Law, Power
-from .present import provision_text
 from .snapshot import Snapshot
 
 
@@ -102,7 +102,7 @@ def _hit(snap: Snapshot, p: Power, c: Citation, law: Law) -> CitationHit:
     return CitationHit(
         code=p.code, title=p.title, department=p.department,
         department_name=dept.name if dept else p.department, status=p.status,
-        provision=provision_text(c.article, c.paragraph, c.item), article=c.article,
+        provision=provision(c.article, c.paragraph, c.item), article=c.article,
         paragraph=c.paragraph, item=c.item, cited_version=c.cited_version,
         outdated=is_outdated(c, law), path=p.path)
 

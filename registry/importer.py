@@ -24,7 +24,9 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from multiprocessing import get_context
 from pathlib import Path
 
 from .cells import (
@@ -40,11 +42,13 @@ from .cells import (
 )
 from .citations import CitationError, LawIndex, parse_citation, split_citations
 from .diagnostics import Diagnostic
+from .loader import default_jobs
 from .lookup import DepartmentIndex, NotFound
 from .model import Citation, DiscretionTier, Power, Responsibility
 from .newrecord import (
     TODO_ACCOUNTABILITY,
     TODO_HANDLING_UNIT,
+    TODO_QUOTE,
     TODO_RESPONSIBILITY,
     next_code,
     used_codes,
@@ -448,12 +452,12 @@ def _project_citations(ctx: Context, row: int, values) -> list[Citation]:
                         f"quotes for {len(keys)} provisions")
     out = []
     for i, line in enumerate(keys):
-        law_id, c, title = parse_citation_key(line)
+        law_id, c, said = parse_citation_key(line)
         if law_id is None or law_id not in ctx.snap.laws:
-            law = ctx.laws.match(title)
+            law = ctx.laws.match(said.title, said.dates)
             if law is None:
-                ctx.unmatched_laws[title] = None
-                raise CellError(f"未找到法规《{title}》/ no law titled {title!r}")
+                ctx.unmatched_laws[said.title] = None
+                raise CellError(f"未找到法规《{said.title}》/ no law titled {said.title!r}")
             law_id = law.id
         c.law = law_id
         c.order = i + 1
@@ -470,24 +474,33 @@ def _official_citations(ctx: Context, row: int, values, key: str,
                         existing: Power | None) -> list[Citation]:
     cell = ctx.cell(values, key)
     texts = split_citations(_text(cell)) if cell is not None else []
-    by_raw = {c.raw_text: c for c in existing.citations} if existing else {}
+    old = existing.citations if existing else []
+    by_raw = {c.raw_text: c for c in old}
+    by_provision = {(c.law, c.article, c.paragraph, c.item): c for c in old}
     out = []
     for text in texts:
         known = by_raw.get(text)
-        if known is not None:
+        if known is not None:  # the same text: keep the curated citation as it is
             out.append(replace(known, order=len(out) + 1))
             continue
         parsed = parse_citation(text)
-        law = ctx.laws.match(parsed.title)
+        law = ctx.laws.match(parsed.title, parsed.dates)
         if law is None:
             ctx.unmatched_laws[parsed.title] = None
             raise CellError(f"未找到法规《{parsed.title}》/ no law titled {parsed.title!r}")
         if parsed.article is None:
             raise CellError(f"《{parsed.title}》未写明条款（第X条）/ no article (第X条) cited")
+        known = by_provision.get((law.id, parsed.article, parsed.paragraph, parsed.item))
+        if known is not None and not parsed.quote:  # same provision, no new quote: keep it
+            out.append(replace(known, order=len(out) + 1))
+            continue
+        # the version cited: the last date named with the title; a law never amended has
+        # only one version; otherwise unknown (and then no amendment check applies)
+        version = parsed.version or (law.promulgated if not law.amendments else None)
         out.append(Citation(order=len(out) + 1, law=law.id, article=parsed.article,
                             paragraph=parsed.paragraph, item=parsed.item,
-                            quote=parsed.quote or "……", raw_text=text,
-                            cited_version=parsed.version))
+                            quote=parsed.quote or TODO_QUOTE, raw_text=text,
+                            cited_version=version))
     return out
 
 
@@ -670,6 +683,7 @@ def plan_import(root: Path, snap: Snapshot, path: Path, layout_name: str = "auto
     for p in snap.powers.values():
         by_title.setdefault((p.department, p.title), p)
     new_by_title: dict[tuple[str, str], str] = {}
+    pending: list[Power] = []
 
     for entry in _entries(ctx, report):
         rr = RowReport(row=entry.row, action="", code=entry.code or "", title=entry.title or "")
@@ -686,7 +700,8 @@ def plan_import(root: Path, snap: Snapshot, path: Path, layout_name: str = "auto
         power.path = power_path(power)
         rr.path = power.path
         if old is None:
-            _skeleton_fields(power, ctx.codes)
+            if not ctx.project:  # the project layout holds every field already
+                _skeleton_fields(power, ctx.codes)
             rr.action = "created"
             used.add(power.code)
             new_by_title[(power.department, power.title)] = power.code
@@ -694,14 +709,30 @@ def plan_import(root: Path, snap: Snapshot, path: Path, layout_name: str = "auto
             rr.fields = _changed_fields(old, power)
             rr.action = "updated" if rr.fields else "unchanged"
         if rr.action != "unchanged":
-            plan.writes[power.path] = power_text(power)
+            pending.append(power)
             if old is not None and old.path and old.path != power.path:
                 plan.removes.append(old.path)
         report.rows.append(rr)
+    for power, text in zip(pending, _texts(pending), strict=True):
+        plan.writes[power.path] = text
     report.rows.sort(key=lambda r: r.row)
     report.unmatched_departments = list(ctx.unmatched_departments)
     report.unmatched_laws = list(ctx.unmatched_laws)
     return report, plan
+
+
+def _texts_chunk(powers: list[Power]) -> list[str]:
+    return [power_text(p) for p in powers]
+
+
+def _texts(powers: list[Power], chunk: int = 400) -> list[str]:
+    """The record files of many powers, written in parallel when there are many."""
+    chunks = [powers[i:i + chunk] for i in range(0, len(powers), chunk)]
+    jobs = default_jobs()
+    if jobs < 2 or len(chunks) < 2:
+        return [power_text(p) for p in powers]
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+        return [t for done in pool.map(_texts_chunk, chunks) for t in done]
 
 
 def _merge(ctx: Context, entry: Entry, snap: Snapshot, by_title: dict, new_by_title: dict,
@@ -720,6 +751,8 @@ def _merge(ctx: Context, entry: Entry, snap: Snapshot, by_title: dict, new_by_ti
     else:
         power = Power(code="", title=entry.title or "")
     power.department = dept
+    if "citations_cell" in patch and old is not None and ctx.layout.rows_per_power:
+        patch.pop("citations_cell")  # 裁量基准 names the basis; the record's citations stand
     if "citations_cell" in patch:
         values = patch.pop("citations_cell")
         try:

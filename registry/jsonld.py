@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -17,6 +18,7 @@ from .namespaces import PREFIXES, RDF, XSD
 CONTEXT: dict[str, str] = dict(sorted(PREFIXES.items()))
 
 
+@lru_cache(maxsize=200_000)
 def compact(iri: str) -> str:
     """``https://powers.example.org/def/code`` → ``pw:code`` (longest matching prefix)."""
     best = ""

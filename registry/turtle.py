@@ -93,6 +93,11 @@ _INDENT = "    "
 _ONE_LINE = 100
 
 
+#: IRI → (prefix name or None, how it is written): the prefix search is the writer's
+#: hot spot, and a registry has only some tens of thousands of distinct IRIs.
+_IRI_MEMO: dict[str, tuple[str | None, str]] = {}
+
+
 class TurtleWriteError(ValueError):
     """The triples cannot be written in the canonical layout (e.g. a shared blank node)."""
 
@@ -114,16 +119,21 @@ class _Writer:
 
     # --- terms -------------------------------------------------------------------
     def iri(self, value: str) -> str:
-        best = None
-        for name, ns in PREFIXES.items():
-            if value.startswith(ns) and (best is None or len(ns) > len(PREFIXES[best])):
-                local = value[len(ns):]
-                if local == "" or _LOCAL.match(local):
-                    best = name
-        if best is None:
-            return f"<{value}>"
-        self.used_prefixes.add(best)
-        return best + ":" + value[len(PREFIXES[best]):]
+        hit = _IRI_MEMO.get(value)
+        if hit is None:
+            best = None
+            for name, ns in PREFIXES.items():
+                if value.startswith(ns) and (best is None or len(ns) > len(PREFIXES[best])):
+                    local = value[len(ns):]
+                    if local == "" or _LOCAL.match(local):
+                        best = name
+            hit = (best, f"<{value}>" if best is None else best + ":" + value[len(PREFIXES[best]):])
+            if len(_IRI_MEMO) > 200_000:
+                _IRI_MEMO.clear()
+            _IRI_MEMO[value] = hit
+        if hit[0] is not None:
+            self.used_prefixes.add(hit[0])
+        return hit[1]
 
     def literal(self, lit: ox.Literal) -> str:
         value = lit.value
@@ -164,6 +174,16 @@ class _Writer:
         for pred in sorted(groups, key=lambda p: (_RANK.get(p, len(_RANK)), p)):
             name = "a" if pred == RDF_TYPE else self.iri(pred)
             nodes = groups[pred]
+            if len(nodes) > 1 and all(isinstance(o, ox.BlankNode) for o in nodes):
+                # ordered blank nodes (citations, tiers, …): sorted by pw:order alone, so
+                # each is rendered once, at its final depth
+                orders = [self._order(o) for o in nodes]
+                if None not in orders and len(set(orders)) == len(orders):
+                    inner = _INDENT * (depth + 2)
+                    body = ",\n".join(inner + self.term(nodes[i], depth + 2)
+                                      for i in sorted(range(len(nodes)), key=orders.__getitem__))
+                    lines.append(f"{pad}{name}\n{body}")
+                    continue
             objects = [self.term(o, depth + 1) for o in nodes]
             keys = [self.sort_key(o, text) for o, text in zip(nodes, objects, strict=True)]
             order = sorted(range(len(nodes)), key=lambda i: keys[i])
@@ -177,6 +197,16 @@ class _Writer:
                 body = ",\n".join(inner + self.term(nodes[i], depth + 2) for i in order)
                 lines.append(f"{pad}{name}\n{body}")
         return lines
+
+    def _order(self, node: object) -> int | None:
+        """The ``pw:order`` of a blank node, as ``sort_key`` reads it (None if none)."""
+        for t in self.by_subject.get(node, ()):
+            if t.predicate.value == _PW + "order" and isinstance(t.object, ox.Literal):
+                try:
+                    return int(t.object.value)
+                except ValueError:
+                    return None
+        return None
 
     def sort_key(self, node: object, text: str) -> tuple:
         if isinstance(node, ox.BlankNode):

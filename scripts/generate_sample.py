@@ -32,9 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=build.SEED, help="random seed")
     args = parser.parse_args(argv)
     root = args.root.resolve()
-    if args.records != scale.FULL and root == REPO:
+    if args.records != scale.FULL and (root == REPO or REPO in root.parents):
         parser.error(f"--records {args.records} would overwrite the shipped sample; "
                      "give --root DIR outside the repository")
+    if root != REPO and (root == REPO / "data" or REPO / "data" in root.parents):
+        parser.error("--root inside the repository's data/ folder would nest a registry in it")
     if args.records < 42:
         parser.error("--records must be at least 42 (one power per department)")
     summary = build.run(root, args.records, args.seed)

@@ -1,0 +1,1 @@
+"""HTTP routes, one module per resource; each turns a request into one service call."""

@@ -1,0 +1,143 @@
+"""`powers export`, the open-data dumps and their DCAT-AP description."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+
+import pytest
+import rdflib
+from officer_util import run
+from openpyxl import load_workbook
+
+from registry.dcat import dcat_triples, dcat_turtle
+from registry.dumps import Distribution, write_dumps
+from registry.exporter import export_bytes
+from registry.snapshot import load_snapshot
+from registry.tables import EXPORT_COLUMNS
+
+DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+DCT = rdflib.Namespace("http://purl.org/dc/terms/")
+SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
+
+
+@pytest.fixture(scope="module")
+def snap(small_registry):
+    return load_snapshot(small_registry, use_cache=False)
+
+
+def test_xlsx_is_one_row_per_power_with_chinese_headers(small_registry, snap, tmp_path, capsys):
+    out_file = tmp_path / "清单.xlsx"
+    code, out, err = run(capsys, small_registry, "export", "-f", "xlsx", "-o", str(out_file))
+    assert code == 0, err
+    ws = load_workbook(out_file).worksheets[0]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["序号", "基本编码", "事项名称"]
+    assert "实施依据" in header and "行使层级" in header and "状态" in header
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(snap.powers)
+    first = sorted(snap.powers.values(), key=lambda p: p.code)[0]
+    row = dict(zip(header, rows[0], strict=False))
+    assert row["基本编码"] == first.code
+    assert row["实施主体"] == snap.departments[first.department].name
+    assert "《" in row["实施依据"]  # citations as text
+    assert row["事项类型"] == snap.concept_label("power-type", first.power_type)
+
+
+def test_department_filter_by_name_code_or_folder(small_registry, snap, tmp_path, capsys):
+    dept = snap.departments["jiaotong"]
+    for arg in (dept.name, dept.code, "jiaotong"):
+        out_file = tmp_path / "d.csv"
+        code, _, err = run(capsys, small_registry, "export", "-d", arg, "-o", str(out_file))
+        assert code == 0, err
+        rows = list(csv.reader(io.StringIO(out_file.read_bytes().decode("utf-8-sig"))))
+        assert len(rows) - 1 == len(snap.powers_of_department("jiaotong"))
+        assert {r[5] for r in rows[1:]} == {dept.name}
+
+
+@pytest.mark.parametrize("fmt,rdf_format", [("ttl", "turtle"), ("nt", "nt"),
+                                            ("jsonld", "json-ld")])
+def test_rdf_exports_hold_every_record(small_registry, snap, fmt, rdf_format):
+    data = export_bytes(snap, fmt)
+    g = rdflib.Graph().parse(data=data, format=rdf_format)
+    pw = rdflib.Namespace("https://powers.example.org/def/")
+    powers = set(g.subjects(rdflib.RDF.type, pw.AdministrativePower))
+    assert len(powers) == len(snap.powers)
+    assert len(g) == len(snap.store())  # every triple of every file, nothing more
+
+
+def test_exports_are_reproducible(snap):
+    for fmt in ("xlsx", "csv", "ttl", "nt", "jsonld"):
+        assert export_bytes(snap, fmt) == export_bytes(snap, fmt), fmt
+
+
+def test_format_is_taken_from_the_file_name(small_registry, tmp_path, capsys):
+    code, _, _ = run(capsys, small_registry, "export", "-o", str(tmp_path / "a.nt"))
+    assert code == 0 and (tmp_path / "a.nt").read_text(encoding="utf-8").startswith(("<", "_:"))
+    code, _, err = run(capsys, small_registry, "export", "-o", str(tmp_path / "a.doc"))
+    assert code == 2 and "--format" in err
+
+
+def test_unknown_department_is_an_error(small_registry, tmp_path, capsys):
+    code, _, err = run(capsys, small_registry, "export", "-d", "不存在", "-o",
+                       str(tmp_path / "x.csv"))
+    assert code == 1 and "不存在" in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+# --- open data ------------------------------------------------------------------------------
+
+def test_write_dumps_describes_each_file_truly(snap, tmp_path):
+    dists = write_dumps(snap, tmp_path)
+    assert [d.filename for d in dists] == ["powers.ttl", "powers.nt", "powers.jsonld",
+                                           "powers.csv", "powers.xlsx"]
+    for d in dists:
+        data = (tmp_path / d.filename).read_bytes()
+        assert d.size == len(data) and d.sha256 == hashlib.sha256(data).hexdigest()
+        assert " / " in d.title and d.media_type
+    json.loads((tmp_path / "powers.jsonld").read_text(encoding="utf-8"))
+    assert not list(tmp_path.glob(".*.tmp"))
+    # the same registry gives the same files
+    again = write_dumps(snap, tmp_path / "again")
+    assert [d.sha256 for d in again] == [d.sha256 for d in dists]
+
+
+def test_dcat_description_is_dcat_ap_complete(snap, tmp_path):
+    dists = write_dumps(snap, tmp_path)
+    triples = dcat_triples(snap, dists, "https://example.org/powers/", modified="2024-05-01")
+    g = rdflib.Graph().parse(data=dcat_turtle(triples), format="turtle")
+    dataset = next(g.subjects(rdflib.RDF.type, DCAT.Dataset))
+    catalog = next(g.subjects(rdflib.RDF.type, DCAT.Catalog))
+    assert (catalog, DCAT.dataset, dataset) in g
+    titles = {t.language for t in g.objects(dataset, DCT.title)}
+    assert titles == {"zh", "en"}
+    assert {d.language for d in g.objects(dataset, DCT.description)} == {"zh", "en"}
+    for prop in (DCT.publisher, DCT.license, DCT.issued, DCT.spatial, DCAT.keyword,
+                 DCAT.landingPage):
+        assert g.value(dataset, prop) is not None, prop
+    assert str(g.value(dataset, DCT.modified)) == "2024-05-01"
+    assert str(g.value(dataset, DCT.spatial)) == "http://sws.geonames.org/1784764/"
+    distributions = list(g.objects(dataset, DCAT.distribution))
+    assert len(distributions) == 5
+    by_url = {str(g.value(d, DCAT.downloadURL)): d for d in distributions}
+    for d in dists:
+        node = by_url[f"https://example.org/powers/data/{d.filename}"]
+        assert str(g.value(node, DCAT.mediaType)).endswith(d.media_type)
+        assert int(g.value(node, DCAT.byteSize)) == d.size
+        checksum = g.value(node, SPDX.checksum)
+        assert str(g.value(checksum, SPDX.checksumValue)) == d.sha256
+        assert g.value(node, DCAT.accessURL) is not None
+
+
+def test_dcat_triples_take_any_distribution_list(snap):
+    one = Distribution("powers.csv", "csv", "text/csv", 10, "ab" * 32, "清单 / List")
+    triples = dcat_triples(snap, [one], "https://x.example")
+    assert any(t.predicate.value.endswith("byteSize") and t.object.value == "10"
+               for t in triples)
+
+
+def test_export_columns_have_unique_headers():
+    headers = [c.header for c in EXPORT_COLUMNS]
+    assert len(headers) == len(set(headers))

@@ -1,0 +1,158 @@
+"""The built site in a real browser (Debian's Chromium through Playwright): search finds
+and opens a power, facets narrow results, pages work by keyboard and on a 375 px phone."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+
+from site_builder.build import build
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url(small_registry: Path, tmp_path_factory):
+    """The small registry's site served on 127.0.0.1 (a free port) for the module."""
+    site = tmp_path_factory.mktemp("browser-site") / "_site"
+    build(small_registry, site)
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    context.close()
+    assert not errors, errors
+
+
+def results_count(page) -> int:
+    page.wait_for_function("/[0-9,]+ 项结果|没有找到/.test(document.querySelector('#status').textContent)")
+    text = page.inner_text("#status")
+    if "没有找到" in text:
+        return 0
+    return int(text.split(" 项结果")[0].split("找到 ")[1].replace(",", ""))
+
+
+def test_search_for_road_transport_then_open_a_result(page, base_url) -> None:
+    page.goto(f"{base_url}/search/")
+    page.fill("#q", "道路运输")
+    assert results_count(page) > 0
+    first = page.locator("#results li a.result-title[href^='/powers/']").first
+    title = first.inner_text()
+    assert "道路" in title or "运输" in title
+    with page.expect_navigation():
+        first.click()
+    assert "/powers/" in page.url
+    assert page.locator("h1").inner_text() == title
+    assert page.locator("#citations-h").is_visible()
+
+
+def test_a_code_finds_its_power(page, base_url, small_registry) -> None:
+    code = sorted(p.stem for p in (small_registry / "data" / "powers" / "jiaotong").glob("*.ttl"))[5]
+    page.goto(f"{base_url}/search/?q={code}")
+    assert results_count(page) == 1
+    assert code in page.inner_text("#results")
+
+
+def test_a_facet_narrows_the_results(page, base_url) -> None:
+    page.goto(f"{base_url}/search/?q=许可")
+    total = results_count(page)
+    assert total > 1
+    boxes = page.locator("fieldset[data-facet='department'] input[type=checkbox]")
+    assert boxes.count() >= 2
+    label = page.locator("fieldset[data-facet='department'] label").first.inner_text()
+    department = label.rsplit("\n", 1)[0].strip() if "\n" in label else label.split(" ")[0]
+    boxes.first.check()
+    page.wait_for_function(f"!document.querySelector('#status').textContent.includes('{total:,} 项')")
+    narrowed = results_count(page)
+    assert 0 < narrowed < total
+    assert "department=" in page.url
+    for info in page.locator("#results li p.muted").all_inner_texts()[:10]:
+        assert department.split()[0] in info
+
+
+def test_matches_are_highlighted(page, base_url) -> None:
+    page.goto(f"{base_url}/search/?q=道路运输")
+    results_count(page)
+    page.wait_for_selector("#results li mark")
+    assert page.locator("#results li mark").count() > 0
+
+
+def test_keyboard_users_can_skip_to_content(page, base_url) -> None:
+    page.goto(f"{base_url}/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    page.wait_for_function("location.hash === '#main'")
+
+
+def test_power_page_fits_a_375px_phone(browser, base_url, small_registry, tmp_path) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=1)
+    pg = context.new_page()
+    try:
+        code = sorted(p.stem for p in (small_registry / "data" / "powers" / "jiaotong").glob("*.ttl"))[20]
+        for url in (f"/powers/{code}/", "/", "/search/?q=道路运输", "/departments/jiaotong/"):
+            pg.goto(base_url + url)
+            pg.wait_for_load_state("networkidle")
+            width = pg.evaluate("document.documentElement.scrollWidth")
+            assert width <= 375, f"{url} is {width}px wide"
+        pg.goto(f"{base_url}/powers/{code}/")
+        pg.screenshot(path=str(tmp_path / "power-375.png"), full_page=True)
+        assert (tmp_path / "power-375.png").stat().st_size > 10_000
+    finally:
+        context.close()
+
+
+def test_pages_work_without_javascript(browser, base_url) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    pg = context.new_page()
+    try:
+        pg.goto(f"{base_url}/")
+        assert pg.locator("svg[role=img]").count() >= 2
+        with pg.expect_navigation():
+            pg.click("text=按部门浏览")
+        assert pg.url.endswith("/departments/")
+        with pg.expect_navigation():
+            pg.locator("table a").first.click()
+        with pg.expect_navigation():
+            pg.locator("table.powers a").first.click()
+        assert "/powers/" in pg.url and pg.locator("h1").is_visible()
+    finally:
+        context.close()

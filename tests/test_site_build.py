@@ -1,0 +1,376 @@
+"""The static site: a small registry builds, every page and link is there, pages embed the
+record's own graph, record text cannot run script, and rebuilds are incremental and safe."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+
+from registry.snapshot import load_snapshot
+from site_builder import build as build_module
+from site_builder.build import MANIFEST, BuildError, build
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# --- fixtures ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def site(small_registry: Path, tmp_path_factory) -> Path:
+    """The small registry's site, built once (read-only)."""
+    out = tmp_path_factory.mktemp("site") / "_site"
+    build(small_registry, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def snap(small_registry: Path):
+    return load_snapshot(small_registry)
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
+                   env={"GIT_AUTHOR_NAME": "法制处 tester", "GIT_AUTHOR_EMAIL": "t@example.org",
+                        "GIT_COMMITTER_NAME": "tester", "GIT_COMMITTER_EMAIL": "t@example.org",
+                        "GIT_AUTHOR_DATE": "2024-05-06T10:00:00+08:00",
+                        "GIT_COMMITTER_DATE": "2024-05-06T10:00:00+08:00", "HOME": str(root),
+                        "PATH": "/usr/bin:/bin:/usr/local/bin"})
+
+
+class Links(HTMLParser):
+    """Every href/src of a page and every id it defines."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[str] = []
+        self.ids: set[str] = set()
+        self.scripts: list[tuple[dict, str]] = []
+        self._script: dict | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for name in ("href", "src"):
+            if a.get(name):
+                self.refs.append(a[name])
+        if a.get("id"):
+            self.ids.add(a["id"])
+        if tag == "script":
+            self._script, self._text = a, []
+
+    def handle_data(self, data):
+        if self._script is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._script is not None:
+            self.scripts.append((self._script, "".join(self._text)))
+            self._script = None
+
+
+def parse_page(path: Path) -> Links:
+    p = Links()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def power_page(site: Path, code: str) -> Path:
+    return site / "powers" / code / "index.html"
+
+
+def embedded_jsonld(path: Path) -> str:
+    return next(text for attrs, text in parse_page(path).scripts
+                if attrs.get("type") == "application/ld+json")
+
+
+# --- the built site --------------------------------------------------------------------------
+
+def test_every_record_and_code_list_has_its_page(site: Path, snap) -> None:
+    for code in snap.powers:
+        assert power_page(site, code).is_file(), code
+    for slug in snap.departments:
+        assert (site / "departments" / slug / "index.html").is_file()
+        assert (site / "departments" / slug / "feed.atom").is_file()
+    for law_id in snap.laws:
+        assert (site / "laws" / law_id / "index.html").is_file()
+    for concept in snap.schemes["power-type"].concepts:
+        assert (site / "types" / concept.key / "index.html").is_file()
+    for concept in snap.schemes["exercise-level"].concepts:
+        assert (site / "levels" / concept.key / "index.html").is_file()
+    for page in ("index.html", "search/index.html", "data/index.html", "vocabulary/index.html",
+                 "about/index.html", "changes/index.html", "changes/feed.atom", "404.html",
+                 "departments/index.html", "types/index.html", "levels/index.html",
+                 "laws/index.html", "sitemap.xml"):
+        assert (site / page).is_file(), page
+
+
+def test_each_record_is_published_in_turtle_and_json_ld_beside_its_page(site: Path, snap) -> None:
+    for p in list(snap.powers.values())[:20]:
+        assert (site / "powers" / f"{p.code}.ttl").read_bytes() == snap.files[p.path].data
+        doc = json.loads((site / "powers" / f"{p.code}.jsonld").read_text(encoding="utf-8"))
+        assert doc["@id"] == f"power:{p.code}"
+        html = power_page(site, p.code).read_text(encoding="utf-8")
+        assert f'<link rel="alternate" type="text/turtle" href="/powers/{p.code}.ttl"' in html
+        assert f'type="application/ld+json" href="/powers/{p.code}.jsonld"' in html
+
+
+def test_every_internal_link_and_anchor_resolves(site: Path) -> None:
+    pages = {p: parse_page(p) for p in site.rglob("*.html")}
+    broken = []
+    for page, parsed in pages.items():
+        for ref in parsed.refs:
+            if not ref.startswith("/") or ref.startswith("//"):
+                continue
+            path, _, fragment = ref.partition("#")
+            path = path.split("?", 1)[0]
+            target = site / path.lstrip("/")
+            if path.endswith("/"):
+                target = target / "index.html"
+            if not target.is_file():
+                broken.append(f"{page.relative_to(site)} → {ref}")
+            elif fragment and fragment not in pages[target].ids:
+                broken.append(f"{page.relative_to(site)} → {ref} (anchor)")
+    assert not broken, broken[:10]
+
+
+def test_citations_link_to_the_article_on_the_laws_page(site: Path, snap) -> None:
+    p = next(p for p in snap.powers.values() if p.citations and p.citations[0].article)
+    c = p.citations[0]
+    html = power_page(site, p.code).read_text(encoding="utf-8")
+    assert f'href="/laws/{c.law}/#article-{c.article}"' in html
+    law_page = (site / "laws" / c.law / "index.html").read_text(encoding="utf-8")
+    section = law_page.split(f'id="article-{c.article}"', 1)[1].split("</section>", 1)[0]
+    assert f"/powers/{p.code}/" in section
+
+
+def test_power_page_json_ld_is_the_graph_of_its_record(site: Path, snap) -> None:
+    for p in list(snap.powers.values())[:10]:
+        page_graph = rdflib.Graph().parse(data=embedded_jsonld(power_page(site, p.code)),
+                                          format="json-ld")
+        record = rdflib.Graph().parse(data=snap.files[p.path].data, format="turtle")
+        assert isomorphic(page_graph, record), p.code
+
+
+def test_power_page_shows_every_field_of_the_record(site: Path, snap) -> None:
+    p = max(snap.powers.values(), key=lambda p: (bool(p.tiers), len(p.citations)))
+    text = power_page(site, p.code).read_text(encoding="utf-8")
+    assert p.title in text and p.code in text and p.handling_unit in text
+    for c in p.citations:
+        assert c.quote[:20] in text
+    for t in p.tiers:
+        assert t.condition[:15] in text
+    for r in p.responsibilities:
+        assert r.description[:15] in text
+    for a in p.accountability:
+        assert a[:15] in text
+    assert "合成样例数据" in text  # the footer says what the data is
+
+
+def test_abolished_powers_get_a_tombstone_page(site: Path, snap) -> None:
+    gone = [p for p in snap.powers.values() if not p.in_force]
+    assert gone, "the fixture registry holds non-in-force powers"
+    p = gone[0]
+    html = power_page(site, p.code).read_text(encoding="utf-8")
+    assert 'class="tombstone"' in html
+    if p.status_decision:
+        assert p.status_decision in html
+    for s in p.successors:
+        assert f'href="/powers/{s}/"' in html
+
+
+def test_search_index_is_built_with_facets_and_codes(site: Path, snap) -> None:
+    bundles = json.loads((site / "pagefind" / "shards.json").read_text())["bundles"]
+    entry = json.loads((site / bundles[0].lstrip("/") / "pagefind-entry.json").read_text())
+    assert list(entry["languages"]) == ["zh-cn"]
+    assert entry["languages"]["zh-cn"]["page_count"] == \
+        len(snap.powers) + len(snap.departments) + len(snap.laws)
+    html = power_page(site, next(iter(snap.powers))).read_text(encoding="utf-8")
+    for facet in ("department", "type", "level", "stars", "status"):
+        assert f'data-pagefind-filter="{facet}"' in html
+    assert 'data-pagefind-meta="code"' in html and '<html lang="zh-cn">' in html
+
+
+def test_open_data_page_lists_dumps_with_true_sizes_and_checksums(site: Path) -> None:
+    html = (site / "data" / "index.html").read_text(encoding="utf-8")
+    for name in ("powers.ttl", "powers.nt", "powers.jsonld", "powers.csv", "powers.xlsx"):
+        data = (site / "data" / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() in html
+        assert (site / "data" / name).stat().st_mode & 0o044 == 0o044  # readable by a web server
+    catalog = rdflib.Graph().parse(site / "data" / "catalog.ttl", format="turtle")
+    assert len(catalog) > 10
+    dcat = json.loads(embedded_jsonld(site / "data" / "index.html"))
+    assert rdflib.Graph().parse(data=json.dumps(dcat), format="json-ld")
+
+
+def test_home_has_figures_and_charts_readable_without_javascript(site: Path, snap) -> None:
+    html = (site / "index.html").read_text(encoding="utf-8")
+    assert f"{len(snap.in_force()):,}" in html
+    assert html.count("<svg") >= 2 and 'role="img"' in html and "<table>" in html
+    assert "<script" not in html.replace('<script type="application/ld+json">', "")
+
+
+def test_every_page_says_the_data_is_a_synthetic_sample(site: Path) -> None:
+    for page in list(site.rglob("index.html"))[:50]:
+        assert "合成样例数据" in page.read_text(encoding="utf-8"), page
+    about = (site / "about" / "index.html").read_text(encoding="utf-8")
+    assert "合成样例数据" in about and "synthetic sample" in about
+
+
+# --- safety: record text cannot run script -----------------------------------------------------
+
+def test_script_in_a_record_field_renders_as_text(registry_copy: Path, tmp_path: Path) -> None:
+    path = sorted((registry_copy / "data" / "powers").rglob("*.ttl"))[0]
+    text = path.read_text(encoding="utf-8")
+    evil = '<script>alert(1)</script></script><!--'
+    text = re.sub(r'dcterms:title "([^"]*)"@zh', lambda m: f'dcterms:title "{m.group(1)}{evil}"@zh',
+                  text, count=1)
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "site"
+    build(registry_copy, out, search=False, dumps=False)
+    page = out / "powers" / path.stem / "index.html"
+    html = page.read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    scripts = parse_page(page).scripts
+    assert all(attrs.get("type") == "application/ld+json" for attrs, _ in scripts)
+    assert evil in json.dumps(json.loads(scripts[0][1]), ensure_ascii=False)  # intact, as data
+
+
+# --- rebuilds: incremental, atomic ---------------------------------------------------------------
+
+def test_rebuild_after_one_record_changes_renders_only_affected_pages(registry_copy: Path,
+                                                                       tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = build(registry_copy, out)
+    assert first.rendered == first.pages
+    paths = sorted((registry_copy / "data" / "powers").rglob("*.ttl"))
+    changed, untouched = paths[0], paths[-1]
+    before = power_page(out, untouched.stem).stat().st_ino
+    text = changed.read_text(encoding="utf-8")
+    unit = re.search(r'pw:handlingUnit "([^"]*)"@zh', text).group(1)
+    changed.write_text(text.replace(f'"{unit}"@zh', '"测试承办处"@zh', 1), encoding="utf-8")
+    again = build(registry_copy, out)
+    assert 1 <= again.rendered <= 6  # the power, and pages that list its department's data
+    assert again.reused >= first.pages - 6
+    assert "测试承办处" in power_page(out, changed.stem).read_text(encoding="utf-8")
+    assert power_page(out, untouched.stem).stat().st_ino == before  # not rewritten
+    noop = build(registry_copy, out)
+    assert noop.rendered == 0 and noop.written == 0
+
+
+def test_removed_record_loses_its_page_on_rebuild(registry_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(registry_copy, out, search=False, dumps=False)
+    snap = load_snapshot(registry_copy)
+    victim = next(p for p in snap.powers.values()
+                  if p.code not in snap.sub_items() and not any(
+                      p.code in q.successors for q in snap.powers.values()))
+    (registry_copy / victim.path).unlink()
+    report = build(registry_copy, out, search=False, dumps=False)
+    assert report.removed >= 3  # page, .ttl, .jsonld
+    assert not power_page(out, victim.code).exists()
+    assert not (out / "powers" / f"{victim.code}.ttl").exists()
+
+
+def test_a_failed_build_leaves_the_previous_site_untouched(registry_copy: Path, tmp_path: Path,
+                                                           monkeypatch) -> None:
+    out = tmp_path / "site"
+    build(registry_copy, out, search=False, dumps=False)
+    snapshot = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    path = sorted((registry_copy / "data" / "powers").rglob("*.ttl"))[0]
+    path.write_text(path.read_text(encoding="utf-8").replace("@zh ;", "@zh ;\n", 1),
+                    encoding="utf-8")  # a change, so that pages are written again
+
+    def boom(self, out_, data):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(build_module._Writer, "write", boom)
+    with pytest.raises(BuildError, match="disk full"):
+        build(registry_copy, out, search=False, dumps=False)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == snapshot
+    assert not list(tmp_path.glob(".site.staging-*"))
+
+
+def test_a_broken_internal_link_stops_the_build_before_writing(registry_copy: Path,
+                                                                tmp_path: Path,
+                                                                monkeypatch) -> None:
+    from site_builder import pages
+
+    out = tmp_path / "site"
+    real = pages.nav_links
+    monkeypatch.setattr(build_module, "nav_links",
+                        lambda: [*real(), pages.Link("/nowhere/", "无", "Nowhere")])
+    with pytest.raises(BuildError) as info:
+        build(registry_copy, out, search=False, dumps=False)
+    assert any("/nowhere/" in p for p in info.value.problems)
+    assert not out.exists()
+
+
+def test_build_refuses_to_replace_a_folder_it_did_not_make(registry_copy: Path,
+                                                           tmp_path: Path) -> None:
+    precious = tmp_path / "docs"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    done = subprocess.run([sys.executable, "-m", "cli", "build", "--root", str(registry_copy),
+                           "--out", str(precious), "--no-search", "--no-dumps"],
+                          cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "refusing to replace" in done.stderr and "Traceback" not in done.stderr
+    assert (precious / "notes.txt").read_text() == "keep me"
+
+
+def test_cli_builds_the_site(registry_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    done = subprocess.run([sys.executable, "-m", "cli", "build", "--root", str(registry_copy),
+                           "--out", str(out), "--no-search", "--json"],
+                          cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["pages"] > 100 and (out / MANIFEST).is_file()
+
+
+# --- history: pages, change log, feeds -------------------------------------------------------------
+
+def test_history_change_log_and_feeds_come_from_git(registry_copy: Path, tmp_path: Path) -> None:
+    git(registry_copy, "init", "-q")
+    git(registry_copy, "add", "-A")
+    git(registry_copy, "commit", "-qm", "初始数据 / initial data")
+    path = sorted((registry_copy / "data" / "powers" / "jiaotong").glob("*.ttl"))[0]
+    text = path.read_text(encoding="utf-8")
+    unit = re.search(r'pw:handlingUnit "([^"]*)"@zh', text).group(1)
+    path.write_text(text.replace(f'"{unit}"@zh', '"运输执法处"@zh', 1), encoding="utf-8")
+    git(registry_copy, "commit", "-qam", "调整承办机构 / change the handling unit")
+    out = tmp_path / "site"
+    build(registry_copy, out, search=False, dumps=False)
+    page = power_page(out, path.stem).read_text(encoding="utf-8")
+    history = page.split('id="history-h"', 1)[1]
+    assert "调整承办机构" in history and "运输执法处" in history and unit in history
+    changes = (out / "changes" / "index.html").read_text(encoding="utf-8")
+    assert "调整承办机构" in changes and f"/powers/{path.stem}/" in changes
+    for feed in (out / "changes" / "feed.atom", out / "departments" / "jiaotong" / "feed.atom"):
+        root = ET.fromstring(feed.read_bytes())
+        entries = root.findall("{http://www.w3.org/2005/Atom}entry")
+        assert entries and "调整承办机构" in entries[0].find("{http://www.w3.org/2005/Atom}title").text
+
+
+def test_pagefind_bundle_files_are_compressed_index_chunks(site: Path) -> None:
+    bundles = json.loads((site / "pagefind" / "shards.json").read_text())["bundles"]
+    chunk = next((site / bundles[0].lstrip("/") / "index").iterdir())
+    assert gzip.decompress(chunk.read_bytes())  # served as-is by any static host
+
+
+def test_the_manifest_describes_every_file_the_builder_wrote(site: Path) -> None:
+    manifest = json.loads((site / MANIFEST).read_text())
+    for rel, (_key, size) in list(manifest["outputs"].items())[:200]:
+        assert (site / rel).stat().st_size == size, rel
