@@ -301,6 +301,9 @@ def check(
                f"{len(result.errors)} 个错误，{len(result.warnings)} 个警告 / Checked {n_changed} "
                f"changed files ({result.report.checked} re-validated): {len(result.errors)} errors, "
                f"{len(result.warnings)} warnings ({result.seconds:.1f} s)")
+    if result.hidden_warnings:
+        summary += (f"；未改动记录另有 {result.hidden_warnings} 个警告（见 powers validate）/ "
+                    f"{result.hidden_warnings} more warnings on unchanged records (powers validate)")
     if fmt is ReportFormat.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -765,12 +768,18 @@ def serve(
     services = app_.state.services
     gc.collect()
     gc.freeze()  # the catalog lives as long as the server: keep the collector off it
+    config = uvicorn.Config(app_, host=host, port=port, log_level="warning", access_log=False,
+                            h11_max_incomplete_event_size=4 * settings.sparql_max_query,
+                            timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
     if not no_search:
         services.search_state = "starting"
 
-        def open_index() -> None:  # in the background: the server answers meanwhile
+        def open_index() -> None:  # once the server listens, so the API is up first
             from search import SearchIndex
 
+            while not server.started and not server.should_exit:
+                time.sleep(0.05)
             index = SearchIndex.open(root, snap, threaded=True)
             gc.collect()
             gc.freeze()  # the index lives as long as the server
@@ -782,9 +791,7 @@ def serve(
               f"{time.perf_counter() - started:.1f} s", markup=False)
     err.print(f"站点 site {url}/   API {url}/api/   文档 docs {url}/api/docs   "
               f"SPARQL {url}/sparql", markup=False)
-    uvicorn.run(app_, host=host, port=port, log_level="warning", access_log=False,
-                h11_max_incomplete_event_size=4 * settings.sparql_max_query,
-                timeout_graceful_shutdown=5)
+    server.run()
 
 
 # --- site (site_builder/) ------------------------------------------------------------------

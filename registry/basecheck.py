@@ -43,7 +43,16 @@ class CheckResult:
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
-        return sorted(self.report.diagnostics + self.base_diagnostics, key=sort_key)
+        """Every error, and the warnings of the changed files (a pull request is not the
+        place for warnings about records it does not touch; `validate` lists them all)."""
+        return sorted((d for d in self.report.diagnostics + self.base_diagnostics
+                       if d.is_error or d.path in self.changed), key=sort_key)
+
+    @property
+    def hidden_warnings(self) -> int:
+        """Warnings about unchanged records, left out of ``diagnostics``."""
+        return sum(1 for d in self.report.diagnostics
+                   if not d.is_error and d.path not in self.changed)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -66,6 +75,7 @@ class CheckResult:
             "full": self.full,
             "errors": len(self.errors),
             "warnings": len(self.warnings),
+            "warnings_elsewhere": self.hidden_warnings,
             "seconds": round(self.seconds, 3),
             "diagnostics": [d.to_dict() for d in self.diagnostics],
             "diff": self.diff.to_dict() if self.diff else None,

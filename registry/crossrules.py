@@ -131,7 +131,8 @@ def _references(ctx: CrossContext, p: Power, depts: dict[str, Department],
                     "Cited law", "先在 data/laws/ 中登记该法规，或更正引用 / register the law "
                     "in data/laws/ or correct the citation.")
             continue
-        if law.status == "repealed":
+        if law.status == "repealed" and p.in_force:
+            # a tombstone may rest on a repealed law: that is often why it was abolished
             out.append(warning(
                 "law-repealed", p.path,
                 f"所引《{law.title}》已废止。/ The cited law {law.id} ({law.title}) is repealed. "

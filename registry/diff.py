@@ -243,6 +243,8 @@ def _list_item_changes(name: str, lab: str, a: list, b: list, lb: Labels, la: La
         elif x != y:
             ax, ay = aspects_fn(x), aspects_fn(y)
             differing = [k for k in ax if ax[k] != ay[k]]
+            if "quote" in differing and "raw_text" in differing:
+                differing.remove("raw_text")  # the raw text repeats the quote
             before = base_fn(x, lb) + "".join(ax[k] for k in differing)
             after = base_fn(y, la) + "".join(ay[k] for k in differing)
             if before == after:  # only the position (pw:order) or an unshown detail moved

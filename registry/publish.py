@@ -74,8 +74,9 @@ LAYOUTS: dict[str, tuple[str, str, str, str, str, str]] = {
     "oxigraph": ("/query", "/update", "/store", "graph", "application/n-triples",
                  "no_transaction"),
     "fuseki": ("/query", "/update", "/data", "graph", "application/n-triples", ""),
-    # Virtuoso 7 reads N-Triples as Turtle (which it is) and names the graph graph-uri
-    "virtuoso": ("/sparql", "/sparql", "/sparql-graph-crud", "graph-uri", "text/turtle", ""),
+    # Virtuoso 7: updates through /sparql need GRANT SPARQL_UPDATE (see docs/SCALING.md)
+    "virtuoso": ("/sparql", "/sparql", "/sparql-graph-crud", "graph", "application/n-triples",
+                 ""),
 }
 
 
@@ -224,8 +225,10 @@ class StoreClient:
         rows = self.select(
             f"SELECT ?release ?created WHERE {{ GRAPH <{POINTER}> {{ <{POINTER}> <{VERSION}> "
             f"?release . OPTIONAL {{ ?release <{DCTERMS}created> ?created }} }} }}")
-        found = [(r["release"], r.get("created", "")) for r in rows]
-        return sorted(found, key=lambda rc: rc[1], reverse=True)
+        newest: dict[str, str] = {}
+        for r in rows:  # a release listed twice (published again) counts by its last date
+            newest[r["release"]] = max(newest.get(r["release"], ""), r.get("created", ""))
+        return sorted(newest.items(), key=lambda rc: (rc[1], rc[0]), reverse=True)
 
     def drop(self, graph: str) -> None:
         self.update(f"DROP SILENT GRAPH <{graph}>")
@@ -353,13 +356,15 @@ def switch_update(release: str, expected: str | None, created: str | None = None
         where = f"GRAPH {p} {{ {p} <{CURRENT}> <{expected}> }} BIND(<{expected}> AS ?old)"
     else:
         where = f"FILTER NOT EXISTS {{ GRAPH {p} {{ {p} <{CURRENT}> ?any }} }}"
-    listed = ""
+    listed = forget = ""
     if created is not None:
         ident = json.dumps(identifier or "")  # a valid SPARQL string literal
         listed = (f"\n  <{release}> <{DCTERMS}created> \"{created}\"^^<{XSD}dateTime> ; "
                   f"<{DCTERMS}identifier> {ident} .")
+        # a release published again is listed once, with its new date
+        forget = f"DELETE WHERE {{ GRAPH {p} {{ <{release}> ?p ?o }} }} ;\n"
     return (
-        f"DELETE {{ GRAPH {p} {{ {p} <{CURRENT}> ?old }} }}\n"
+        f"{forget}DELETE {{ GRAPH {p} {{ {p} <{CURRENT}> ?old }} }}\n"
         f"INSERT {{ GRAPH {p} {{ {p} <{CURRENT}> <{release}> ; <{VERSION}> <{release}> .{listed}"
         f" }} }}\nWHERE {{ {where} }}")
 
@@ -379,11 +384,12 @@ class PublishResult:
     unchanged: bool = False  # the release was already current: nothing sent
     dropped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # step → seconds
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in (
             "release", "identifier", "previous", "triples", "files", "requests", "bytes_sent",
-            "seconds", "unchanged", "dropped", "warnings")} | {"pointer": POINTER}
+            "seconds", "unchanged", "dropped", "warnings", "timings")} | {"pointer": POINTER}
 
 
 Progress = Callable[[int, int], None]  # (files sent, files in all)
@@ -398,8 +404,14 @@ def publish(root: Path, client: StoreClient, *, graph: str | None = None,
     the previous release; raises ``PublishError``.
     """
     started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(step: str) -> None:
+        timings[step] = round(time.perf_counter() - started - sum(timings.values()), 3)
+
     snap = snapshot if snapshot is not None else load_snapshot(root)
     files = release_files(snap)
+    lap("snapshot")
     if not files:
         raise PublishError("没有可发布的记录。/ There is nothing to publish: no record was "
                            "accepted. 修正 Fix: 运行 powers validate / run powers validate.")
@@ -409,7 +421,8 @@ def publish(root: Path, client: StoreClient, *, graph: str | None = None,
         raise PublishError(f"发布图的 IRI 不可用：{release} / Unusable release graph IRI: "
                            f"{release} (an absolute IRI other than {POINTER}).")
     previous = client.current_release()
-    result = PublishResult(release=release, identifier=identifier, previous=previous)
+    result = PublishResult(release=release, identifier=identifier, previous=previous,
+                           timings=timings)
     if previous == release:
         result.unchanged = True
         result.seconds = time.perf_counter() - started
@@ -429,7 +442,9 @@ def publish(root: Path, client: StoreClient, *, graph: str | None = None,
         result.requests += 1
         result.bytes_sent += len(tail)
         result.triples += tail.count(b"\n")
+        lap("upload")
         stored = client.count(release)
+        lap("verify")
         if stored != result.triples:
             raise PublishError(
                 f"服务器上的发布图有 {stored:,} 个三元组，应为 {result.triples:,}。/ The release "
@@ -440,12 +455,14 @@ def publish(root: Path, client: StoreClient, *, graph: str | None = None,
             raise PublishError(
                 f"指针未切换：另一次发布已把它改为 {now}。/ The pointer did not move: another "
                 f"publish changed it to {now} meanwhile. 修正 Fix: 重新运行 / run again.")
+        lap("switch")
     except BaseException:
         if _current_or_none(client) != release:
             with contextlib.suppress(PublishError):
                 client.drop(release)
         raise
     result.dropped, result.warnings = prune(client, keep, current=release)
+    lap("prune")
     result.seconds = time.perf_counter() - started
     return result
 

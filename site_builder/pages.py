@@ -493,13 +493,21 @@ class SiteData:
     labels_key: str = ""  # id of the department, law and code-list files
 
 
+#: What a page shows of a version (other fields would only make keys change needlessly:
+#: ``status`` of an old version, for one, depends on what registry.history had cached).
+VERSION_FIELDS = ("commit", "short", "author", "date", "message", "change", "fields")
+
+
 def pack_histories(histories: dict[str, list]) -> dict[str, tuple[str, bytes]]:
     """Each record's versions (``Version`` or its dict) as (key, pickled dicts), so a build
     loads them all quickly and unpickles only those of the pages it renders."""
     packed = {}
     for path, versions in histories.items():
-        data = pickle.dumps([v if isinstance(v, dict) else v.to_dict() for v in versions],
-                            protocol=pickle.HIGHEST_PROTOCOL)
+        shown = []
+        for v in versions:
+            d = v if isinstance(v, dict) else v.to_dict()
+            shown.append({k: d.get(k) for k in VERSION_FIELDS})
+        data = pickle.dumps(shown, protocol=pickle.HIGHEST_PROTOCOL)
         packed[path] = (hashlib.sha1(data).hexdigest(), data)
     return packed
 

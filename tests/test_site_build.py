@@ -17,8 +17,8 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
+import site_builder.build as build_module
 from registry.snapshot import load_snapshot
-from site_builder import build as build_module
 from site_builder.build import MANIFEST, BuildError, build
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,6 +10,8 @@ Modules, each small and single-purpose:
 - ``departments``  the 42 provincial departments and the assumed size/type table
 - ``vocab``        per-department domain vocabularies (package)
 - ``names``        candidate power names built from a domain's vocabulary
+- ``titles_en``    English titles of the better-known powers
+- ``routing``      which of a section's laws an act or name belongs to
 - ``citations``    legal-basis citations: article, quote, raw text
 - ``discretion``   penalty discretion tiers (裁量基准)
 - ``duties``       responsibility stages and accountability (责任事项, 追责情形)

@@ -63,7 +63,8 @@ def run(root: Path, n_records: int, seed: int = SEED) -> Summary:
     cited: set[str] = set()
     for plan in plans:
         rng = random.Random(f"{seed}:{plan.dept.slug}")
-        powers = departmentgen.generate(rng, plan.dept, plan.sections, plan.counts, plan.others, full)
+        powers = departmentgen.generate(rng, plan.dept, plan.sections, plan.counts, plan.others,
+                                        plan.cover_repealed)
         picker = records.LawPicker(rng)
         writer.write(root / "data" / "departments" / f"{plan.dept.slug}.ttl",
                      records.department_triples(plan.dept, codes[plan.dept.slug]))

@@ -43,6 +43,11 @@ _OBJECTS = {
     "09": ((1, 2), (1, 2, 3, 4, 6)),
     "10": ((1, 2), (2, 3, 4, 5, 6), (5,)),
 }
+#: Types that only laws, regulations and rules may set (行政许可法 §17, 行政处罚法 §16,
+#: 行政强制法 §10): never cited from a 规范性文件 alone.
+_SETTING_TYPES = ("01", "02", "03", "04")
+#: Fine ceilings of rules: (maximum, largest minimum) for 部门规章 and 地方政府规章.
+_FINE_CAPS = {"M": (100000, 30000), "G": (30000, 10000)}
 _STATUTORY = (20, 20, 20, 20, 20, 20, 15, 10, 30, 45, 60)
 
 
@@ -153,11 +158,21 @@ def power_triples(rng: random.Random, power: Power, picker: LawPicker) -> list[T
         primary = routed or picker.pick(key, section.laws)
         assert primary is not None
     second = None
-    if len(section.laws) > 1 and (picker.has_pending(key) or rng.random() < 0.45):
+    if t in _SETTING_TYPES and primary.letter == "N":
+        # 规范性文件 may not set licences, penalties, coercion or levies: cite a law,
+        # regulation or rule for the power and keep the normative document as support.
+        setting = [law(k) for k in section.laws if law(k).letter != "N" and law(k).status != "repealed"]
+        if setting:
+            primary, second = setting[0], primary
+    if second is None and len(section.laws) > 1 and (picker.has_pending(key) or rng.random() < 0.45):
         second = picker.pick(key, section.laws, avoid=primary)
     style = "detention" if primary.key == "治安管理处罚法" else (
         "fine" if section.style == "detention" else section.style)
     sanction = cit.sanction(rng, section.scale, style) if t == "02" else None
+    if sanction is not None and primary.letter in _FINE_CAPS:
+        cap, floor_cap = _FINE_CAPS[primary.letter]
+        sanction.hi = min(sanction.hi, cap)
+        sanction.lo = min(sanction.lo, floor_cap)
     cites = cit.citations(rng, type_code=t, name=power.name, act=power.act, primary=primary,
                           secondary=second, authority=section.authority, s=sanction,
                           revoke=section.revoke)

@@ -65,6 +65,7 @@ class Plan:
     sections: list[Section]
     counts: dict[str, int]
     others: int
+    cover_repealed: bool = False  # one abolished power per repealed law (full province)
 
 
 def _largest_remainder(total: int, weights: dict[str, float], minimum: int = 0) -> dict[str, int]:
@@ -105,7 +106,7 @@ def province(records: int) -> tuple[list[Plan], bool]:
         if not full:
             counts = {t: c for t, c in _largest_remainder(
                 totals[d.slug], {t: float(c) for t, c in counts.items()}).items() if c}
-        plans.append(Plan(d, list(DOMAINS[d.slug]), counts, others[d.slug]))
+        plans.append(Plan(d, list(DOMAINS[d.slug]), counts, others[d.slug], cover_repealed=full))
     return plans, full
 
 
@@ -196,8 +197,9 @@ def local(records: int) -> list[Plan]:
 
 
 def plan(records: int) -> tuple[list[Plan], bool]:
-    """Every department's plan for ``records`` in-force powers, and the full-size flag."""
+    """Every department's plan for ``records`` in-force powers, and whether the full
+    province is among them (then every law of the catalogue must be cited)."""
     if records <= FULL:
         return province(records)
-    plans, _ = province(FULL)
-    return plans + local(records - FULL), False
+    plans, full = province(FULL)
+    return plans + local(records - FULL), full
