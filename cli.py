@@ -18,9 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from registry.diagnostics import Diagnostic
+from registry.diagnostics import Diagnostic, ShapesError
 from registry.gitstore import GitError
-from registry.shacl import ShapesError
 from registry.source import RegistryNotFound
 
 app = typer.Typer(

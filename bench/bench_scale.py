@@ -258,6 +258,7 @@ def bench_build(run: Run) -> None:
                    f"steps {_top(report.get('timings', {}))}"))
     changed = power_files(run.root, 1, seed=11)
     touch_records(changed, "（改）")
+    git(run.root, "commit", "-q", "-am", "one record changes")  # as a merge would
     try:
         s, mb, done, load = powers(run.root, "build", "--json", check=False)
         if done.returncode != 0:
@@ -269,7 +270,7 @@ def bench_build(run: Run) -> None:
                        f"rendered {report.get('rendered', '?')}; steps "
                        f"{_top(report.get('timings', {}))}"))
     finally:
-        git(run.root, "checkout", "-q", "--", "data")
+        git(run.root, "reset", "-q", "--hard", "HEAD~1")
 
 
 def _top(timings: dict, n: int = 4) -> str:

@@ -166,25 +166,26 @@ def _code_structure(ctx: CrossContext, p: Power, dept: Department | None,
     code = p.code
     if len(code) != 12 or not code.isdigit():
         return out  # the shapes and the file-name rule report malformed codes
-    where = ctx.line_of(p.path, "pw:code")
+    def where() -> int | None:  # looked up only when there is something to report
+        return ctx.line_of(p.path, "pw:code")
     if p.power_type and code[2:4] != p.power_type:
         out.append(error(
             "code-type", p.path,
             f"编码第3–4位 {code[2:4]} 应为事项类型代码 {p.power_type}。/ Digits 3–4 of the code "
             f"({code[2:4]}) must be the type code {p.power_type}. 修正 Fix: 更正类型或编码 / "
-            "correct the type or the code.", line=where, field="基本编码 / code", value=code))
+            "correct the type or the code.", line=where(), field="基本编码 / code", value=code))
     if dept is not None and dept.code and code[4:6] != dept.code:
         out.append(error(
             "code-department", p.path,
             f"编码第5–6位 {code[4:6]} 应为部门代码 {dept.code}。/ Digits 5–6 of the code "
             f"({code[4:6]}) must be the department code {dept.code}. 修正 Fix: 更正部门或编码 / "
-            "correct the department or the code.", line=where, field="基本编码 / code", value=code))
+            "correct the department or the code.", line=where(), field="基本编码 / code", value=code))
     if code[9:] != "000" and not p.main_item:
         out.append(error(
             "sub-item", p.path,
             f"子项编码 {code} 必须用 pw:mainItem 指向主项 {code[:9]}000。/ Sub-item {code} must "
             f"point at its main item {code[:9]}000 with pw:mainItem. 修正 Fix: 加上 pw:mainItem "
-            f"power:{code[:9]}000 / add it.", line=where, field="所属主项 / main item"))
+            f"power:{code[:9]}000 / add it.", line=where(), field="所属主项 / main item"))
     if p.main_item:
         main_line = ctx.line_of(p.path, "pw:mainItem")
         if p.main_item[:9] != code[:9] or not p.main_item.endswith("000") or code[9:] == "000":

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+
+class ShapesError(Exception):
+    """The SHACL shapes cannot be loaded (the CLI exits with code 2)."""
+
+
 ERROR = "error"
 WARNING = "warning"
 

@@ -11,12 +11,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from typing import TYPE_CHECKING
 
 from .cache import RecordCache
 from .diagnostics import Diagnostic
 from .records import read_record
-from .shacl import Shapes, validate_records
 from .source import SourceFile
+
+if TYPE_CHECKING:
+    from .shacl import Shapes
 
 #: Files per SHACL batch / worker task: large enough to amortise pySHACL's per-call set-up.
 CHUNK = 400
@@ -65,6 +68,8 @@ def process(files: Sequence[SourceFile], *, shapes: Shapes | None = None,
             todo.append(src)
     if progress and len(outcomes):
         progress(len(outcomes))
+    if todo and shapes is not None:
+        _ = shapes.graph  # parse once here: broken shapes fail before any work is sent out
     jobs = jobs or default_jobs()
     chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
     if jobs > 1 and len(chunks) > 1:
@@ -101,6 +106,8 @@ def _work(chunk: list[SourceFile], shapes: Shapes | None) -> list[FileOutcome]:
     results = [read_record(src) for src in chunk]
     shacl: dict[str, list[Diagnostic]] = {}
     if shapes is not None:
+        from .shacl import validate_records  # rdflib and the SHACL engine load only here
+
         texts = {src.path: src.data.decode("utf-8", errors="replace") for src in chunk}
         shacl = validate_records((r for r in results if r.ok), shapes, texts)
     out = []

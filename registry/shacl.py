@@ -18,62 +18,79 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 import rdflib
-from pyshacl import validate as pyshacl_validate
 from rdflib.namespace import SH
 
-from .diagnostics import ERROR, WARNING, Diagnostic
+from .diagnostics import ERROR, WARNING, Diagnostic, ShapesError
 from .records import RecordResult, find_line, prefixed
 from .source import SourceFile
 
-
-class ShapesError(Exception):
-    """The shapes cannot be loaded (exit code 2)."""
+__all__ = ["Shapes", "ShapesError", "validate_records", "to_rdflib"]
 
 
 @dataclass
 class Shapes:
-    """The parsed shapes graph, its content id, and each property shape's field name."""
+    """The shapes files and their content id; parsed and compiled only when first used.
 
-    graph: rdflib.Graph
+    A run whose every record is cached never parses the shapes: the fingerprint (from
+    the files' blob ids) is all it needs. Pickled into worker processes without the
+    parsed graph or the compiled program; each worker makes its own.
+    """
+
+    files: list[SourceFile]
     fingerprint: str
-    names: dict  # property shape node -> "中文 / English"
+    _graph: rdflib.Graph | None = field(default=None, repr=False, compare=False)
+    _names: dict | None = field(default=None, repr=False, compare=False)
     _compiled: object | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict:
-        # the compiled native program does not pickle; each worker compiles its own
         state = dict(self.__dict__)
-        state["_compiled"] = None
+        state.update(_graph=None, _names=None, _compiled=None)
         return state
+
+    @classmethod
+    def load(cls, files: list[SourceFile]) -> Shapes:
+        """The shapes of these files; ``ShapesError`` if there are none."""
+        if not files:
+            raise ShapesError("未找到 shapes/*.ttl。/ No shapes/*.ttl found. 修正 Fix: 在登记库根目录"
+                              "运行 / run from the registry root (or pass --root).")
+        digest = hashlib.sha1()
+        for f in files:
+            digest.update(f.path.encode() + b"\0" + f.blob.encode())
+        return cls(files=list(files), fingerprint=digest.hexdigest())
+
+    @property
+    def graph(self) -> rdflib.Graph:
+        """The parsed shapes graph; raises ``ShapesError`` naming the file that fails."""
+        if self._graph is None:
+            graph = rdflib.Graph()
+            for f in self.files:
+                try:
+                    graph.parse(data=f.data.decode("utf-8"), format="turtle")
+                except Exception as exc:  # rdflib raises many types for bad Turtle
+                    raise ShapesError(f"{f.path}: 约束文件无法解析 / shapes file cannot be "
+                                      f"parsed: {exc}") from exc
+            self._graph = graph
+        return self._graph
+
+    @property
+    def names(self) -> dict:
+        """Property shape node → field name ("中文 / English", else the path's prefixed name)."""
+        if self._names is None:
+            names = {shape: str(name) for shape, name in self.graph.subject_objects(SH.name)}
+            for shape, path in self.graph.subject_objects(SH.path):
+                if isinstance(path, rdflib.URIRef):
+                    names.setdefault(shape, prefixed(str(path)))
+            self._names = names
+        return self._names
 
     @property
     def compiled(self):
+        """The shapes compiled by pyshacl-turbo (once per process)."""
         if self._compiled is None:
             import pyshacl_turbo
 
             self._compiled = pyshacl_turbo.CompiledShapes(self.graph)
         return self._compiled
-
-    @classmethod
-    def load(cls, files: list[SourceFile]) -> Shapes:
-        """Parse the shapes files; raise ``ShapesError`` naming the file that fails."""
-        if not files:
-            raise ShapesError("未找到 shapes/*.ttl。/ No shapes/*.ttl found. 修正 Fix: 在登记库根目录"
-                              "运行 / run from the registry root (or pass --root).")
-        graph = rdflib.Graph()
-        digest = hashlib.sha1()
-        for f in files:
-            digest.update(f.path.encode() + b"\0" + f.blob.encode())
-            try:
-                graph.parse(data=f.data.decode("utf-8"), format="turtle")
-            except Exception as exc:  # rdflib raises many types for bad Turtle
-                raise ShapesError(f"{f.path}: 约束文件无法解析 / shapes file cannot be parsed: "
-                                  f"{exc}") from exc
-        names = {}
-        for shape, name in graph.subject_objects(SH.name):
-            names[shape] = str(name)
-        for shape, path in graph.subject_objects(SH.path):
-            names.setdefault(shape, prefixed(str(path)) if isinstance(path, rdflib.URIRef) else "")
-        return cls(graph=graph, fingerprint=digest.hexdigest(), names=names)
 
 
 def to_rdflib(term: object) -> rdflib.term.Node:
@@ -103,6 +120,8 @@ def validate_records(records: Iterable[RecordResult], shapes: Shapes,
         return {}
     owner = {to_rdflib(t.subject): r.path for r in records for t in r.triples}
     if os.environ.get("POWERS_SHACL_ENGINE", "turbo") == "pyshacl":
+        from pyshacl import validate as pyshacl_validate
+
         graph = rdflib.Graph()
         for r in records:
             for t in r.triples:

@@ -20,7 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from whoosh import fields, index
-from whoosh.filedb.filestore import RamStorage
+from whoosh.filedb.filestore import FileStorage, RamStorage
 
 from registry.cache import CACHE_DIR
 from registry.model import Power
@@ -142,11 +142,20 @@ def _write_segment(storage_dir: str, codes: list[str]):
     from whoosh.writing import SegmentWriter
 
     assert _FORKED is not None
-    writer = SegmentWriter(index.open_dir(storage_dir), _lk=False, limitmb=128)
+    storage = _OwnTempStorage(storage_dir)
+    writer = SegmentWriter(storage.open_index(), _lk=False, limitmb=128)
     _add_docs(writer, _FORKED, codes)
     segment = writer._finalize_segment()
     writer._tempstorage.destroy()
     return segment
+
+
+class _OwnTempStorage(FileStorage):
+    """The index folder, with temporary files (sort runs) in a folder of this process's
+    own: whoosh names it after the index, so parallel writers would share, and delete, it."""
+
+    def temp_storage(self, name=None):
+        return super().temp_storage(f"{name or 'tmp'}.{os.getpid()}")
 
 
 def _add_docs(writer, snap: Snapshot, codes: list[str]) -> None:

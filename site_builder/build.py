@@ -346,18 +346,20 @@ def _dcat_outputs(snap: Snapshot, dists: list, base_url: str, modified: str | No
     return outs, json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
-def check_links(pages: list[Page], files: Iterable[str], extra: Iterable[tuple[str, str]] = ()
-                ) -> list[str]:
-    """Every internal link of every page that points nowhere: ``page → href`` lines.
+def check_links(pages: list[Page], files: Iterable[str], extra: Iterable[tuple[str, str]] = (),
+                check: list[Page] | None = None) -> list[str]:
+    """Every internal link that points nowhere: ``page → href`` lines.
 
-    A link resolves when its path is a file of the site; a ``#fragment`` must be an
-    anchor its target page declares (``Page.anchors``).
+    The links of ``check`` (default: every page) are checked against ``pages`` and
+    ``files``. A link resolves when its path is a file of the site; a ``#fragment`` must
+    be an anchor its target page declares (``Page.anchors``).
     """
     by_path = {p.output_path: p for p in pages}
     known = set(files) | set(by_path)
     anchors: dict[str, set[str]] = {}
     problems = []
-    checks = [(p.url, href) for p in pages for href in p.hrefs()] + list(extra)
+    checks = [(p.url, href) for p in (pages if check is None else check)
+              for href in p.hrefs()] + list(extra)
     for source, href in checks:
         if not href.startswith("/") or href.startswith("//"):
             continue
@@ -516,28 +518,53 @@ def build(root: Path, out: Path | None = None, *, base_url: str = BASE, search: 
     site untouched) when a link is broken, the output folder is not a previous build, or
     a step fails.
     """
-    global _SNAP
     started = time.perf_counter()
-    say = progress or (lambda _msg: None)
     root = check_root(root)
     out = Path(out).resolve() if out else root / "_site"
     _check_out(out, root)
     lock = _Lock(out)
-    base_url = base_url.rstrip("/")
-    report = BuildReport(out=out)
-    timings = report.timings
-    mark = time.perf_counter()
-
-    def tick(name: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        timings[name] = round(now - mark, 3)
-        mark = now
-
-    staging: Path | None = None
-    workers: _Workers | None = None
-    indexer: search_index.ShardIndexer | None = None
+    run = _Build(root, out, base_url=base_url.rstrip("/"), search=search,
+                 incremental=incremental, history=history, dumps=dumps, jobs=jobs,
+                 say=progress or (lambda _msg: None))
     try:
+        run.run()
+    except BaseException as exc:
+        run.cleanup()
+        if isinstance(exc, BuildError | KeyboardInterrupt):
+            raise
+        raise BuildError(f"网站生成失败，原网站未改动 / The build failed; the previous site is "
+                         f"untouched: {type(exc).__name__}: {exc}") from exc
+    finally:
+        run.close()
+        lock.release()
+    run.report.seconds = round(time.perf_counter() - started, 3)
+    return run.report
+
+
+class _Build:
+    """One build, step by step (see the module docstring for the order and why)."""
+
+    def __init__(self, root: Path, out: Path, *, base_url: str, search: bool, incremental: bool,
+                 history: bool, dumps: bool, jobs: int, say: Progress):
+        self.root, self.out, self.base_url = root, out, base_url
+        self.search, self.incremental, self.history, self.dumps = search, incremental, history, dumps
+        self.jobs, self.say = jobs, say
+        self.report = BuildReport(out=out)
+        self.mark = time.perf_counter()
+        self.staging: Path | None = None
+        self.workers: _Workers | None = None
+        self.indexer: search_index.ShardIndexer | None = None
+        self.feeder: threading.Thread | None = None
+
+    def tick(self, name: str) -> None:
+        now = time.perf_counter()
+        self.report.timings[name] = round(now - self.mark, 3)
+        self.mark = now
+
+    # --- the steps ---------------------------------------------------------------------
+    def run(self) -> None:
+        global _SNAP
+        root, out, say, report = self.root, self.out, self.say, self.report
         say("读取记录 loading records")
         snap = load_snapshot(root)
         record_files = sum(1 for f in snap.files.values()
@@ -546,58 +573,59 @@ def build(root: Path, out: Path | None = None, *, base_url: str = BASE, search: 
             len(snap.laws)
         labels_key = _labels_key(snap)
         previous = _read_manifest(out)
-        reusable = previous if incremental else {}
-        staging = _prepare_staging(out)
-        tick("load")
+        reusable = previous if self.incremental else {}
+        self.staging = staging = _prepare_staging(out)
+        fingerprint = site_fingerprint()
+        self.tick("load")
 
-        # history and dumps in forked workers, while this process gathers pages
+        # git history and the dumps in forked workers, while this process goes on
         _SNAP = snap
-        workers = _Workers(jobs)
-        history_cache = RecordCache(root, "site-history",
-                                    _key(site_fingerprint(), labels_key), enabled=history)
-        head = _git_head(root) if history else None
-        history_future = None
+        self.workers = _Workers(self.jobs)
+        history_cache = RecordCache(root, "site-history", _key(fingerprint, labels_key),
+                                    enabled=self.history)
+        head = _git_head(root) if self.history else None
         cached_history = history_cache.get("HEAD", head) if head else None
-        if history and head and cached_history is None:
+        history_future = None
+        if head and cached_history is None:
             say("读取历史 reading git history")
-            history_future = workers.submit(_history_job, str(root))
+            history_future = self.workers.submit(_history_job, str(root))
         dumps_key = _key("dumps", code_fingerprint(),
                          *(f"{p}:{f.blob}" for p, f in sorted(snap.files.items())))
         old_dumps = reusable.get("dumps") or {}
         dumps_future = None
-        if dumps and (old_dumps.get("key") != dumps_key or not all(
+        if self.dumps and (old_dumps.get("key") != dumps_key or not all(
                 (out / "data" / d["filename"]).is_file() for d in old_dumps["distributions"])):
             say("生成整库下载 writing dumps")
-            dumps_future = workers.submit(_dumps_job, str(staging / "data"))
+            dumps_future = self.workers.submit(_dumps_job, str(staging / "data"))
 
-        # the search index: Pagefind runs in its own process from now on, fed at once with
+        # the search index: Pagefind works in its own process from now on, fed at once with
         # the previous HTML of pages whose indexed part did not change
-        fingerprint = site_fingerprint()
-        search_keys = _search_keys(snap, labels_key, fingerprint) if search else {}
+        search_keys = _search_keys(snap, labels_key, fingerprint) if self.search else {}
         old_search = previous.get("search") or {}
         new_search: dict = {}
-        feeder = None
-        if search:
-            folder = search_index.shard_folder(0, search_index.shard_key(sorted(search_keys.items())))
-            if old_search.get("folder") == folder and incremental and (out / folder).is_dir():
-                new_search = old_search
+        same: set[str] = set()
+        if self.search:
+            folder = search_index.shard_folder(
+                0, search_index.shard_key(sorted(search_keys.items())))
+            if old_search.get("folder") == folder and self.incremental and (out / folder).is_dir():
+                new_search = dict(old_search)
             else:
-                new_search = {"folder": folder, "keys": search_keys, "size": 0, "files": 0}
-                indexer = search_index.ShardIndexer(staging, {0: folder})
-                old_keys = old_search.get("keys", {}) if incremental else {}
-                same = [u for u, k in search_keys.items() if old_keys.get(u) == k]
-                feeder = threading.Thread(target=_feed_unchanged, args=(indexer, out, same),
-                                          name="pagefind-feeder", daemon=True)
-                feeder.start()
+                new_search = {"folder": folder, "size": 0, "files": 0}
+                self.indexer = search_index.ShardIndexer(staging, {0: folder})
+                old_keys = old_search.get("keys", {}) if self.incremental else {}
+                same = {u for u, k in search_keys.items() if old_keys.get(u) == k}
+                self.feeder = threading.Thread(
+                    target=_feed_unchanged, args=(self.indexer, out, sorted(same)),
+                    name="pagefind-feeder", daemon=True)
+                self.feeder.start()
             new_search["keys"] = search_keys
-        tick("start")
+        self.tick("start")
 
         say("整理页面 gathering pages")
-        data = SiteData(snap=snap, base_url=base_url, labels_key=labels_key)
+        data = SiteData(snap=snap, base_url=self.base_url, labels_key=labels_key)
         gatherer = Gatherer(data)
         pages = gatherer.record_pages()
-        tick("gather")
-
+        self.tick("gather")
         if history_future is not None:
             data.histories, data.changes = history_future.result()
             history_cache.entries.clear()
@@ -607,79 +635,76 @@ def build(root: Path, out: Path | None = None, *, base_url: str = BASE, search: 
         data.history_available = head is not None
         report.history = data.history_available
         pages += gatherer.history_pages()
-        tick("history")
+        if self.search and {p.url for p in pages if p.searchable} != set(search_keys):
+            raise BuildError("内部错误：可搜索页面与搜索键不符 / internal error: searchable pages and "
+                             "search keys differ")
+        self.tick("history")
 
-        outputs: list[Output] = []
-        if dumps:
-            from registry.dumps import Distribution
-
-            if dumps_future is not None:
-                dist_dicts = dumps_future.result()
-            else:
-                dist_dicts = old_dumps["distributions"]
-            data.distributions = [Distribution(**d) for d in dist_dicts]
-            outputs += [Output(f"data/{d.filename}", dumps_key, None)
-                        for d in data.distributions]
-            modified = data.changes[0].date[:10] if data.changes else None
-            dcat_outs, data.dcat_jsonld = _dcat_outputs(snap, data.distributions, base_url,
-                                                         modified)
-            outputs += dcat_outs
-            report.dumps = True
-        pages += gatherer.dataset_pages()
-        tick("dumps")
-
-        site = SiteContext(nav=tuple(nav_links()), base_url=base_url, css=_asset_url("style.css"),
-                           search_js=_asset_url("search.js"))
+        site = SiteContext(nav=tuple(nav_links()), base_url=self.base_url,
+                           css=_asset_url("style.css"), search_js=_asset_url("search.js"))
         site_key = repr(site)
         env = environment()
-        page_outputs = [Output(
-            page.output_path, _key(fingerprint, site_key, page.cache_key()),
-            lambda p=page: env.get_template(p.template).render(page=p, site=site).encode(),
-            page=page) for page in pages]
-        outputs = page_outputs + outputs + _record_outputs(snap, pages) + _static_outputs() + \
-            _sitemap(pages, base_url)
-        tick("keys")
 
+        def page_output(page: Page) -> Output:
+            return Output(page.output_path, _key(fingerprint, site_key, page.cache_key()),
+                          lambda p=page: env.get_template(p.template).render(page=p, site=site)
+                          .encode(), page=page)
+
+        # every page but the two that describe the dumps: those wait for the worker
+        late_paths = {"index.html", "data/index.html", "data/catalog.ttl", "data/catalog.jsonld"}
+        if self.dumps:
+            from registry.dumps import DUMP_FORMATS
+
+            late_paths |= {f"data/{name}" for name, _, _ in DUMP_FORMATS.values()}
+        outputs = [page_output(p) for p in pages] + _record_outputs(snap, pages) + \
+            _static_outputs()
+        self.tick("keys")
         say("检查链接 checking links")
-        files = {o.path for o in outputs}
-        problems = check_links(pages, files, [("(site)", lk.href) for lk in site.nav] +
+        problems = check_links(pages, {o.path for o in outputs} | late_paths,
+                               [("(site)", lk.href) for lk in site.nav] +
                                [("(site)", site.css), ("(site)", site.search_js)])
         if problems:
             raise BuildError(f"{len(problems)} 个内部链接无法解析 / {len(problems)} internal links do "
                              "not resolve", problems)
-        tick("check")
-
-        if search and {p.url for p in pages if p.searchable} != set(search_keys):
-            raise BuildError("内部错误：可搜索页面与搜索键不符 / internal error: searchable pages and "
-                             "search keys differ")
+        self.tick("check")
 
         say("生成页面 rendering pages")
-        same_set = set(same) if feeder is not None else set()
         writer = _Writer(staging, reusable, tree=not out.exists())
-        for o in outputs:
-            page = o.page
-            if writer.unchanged(o):
-                if page is not None:
-                    report.pages += 1
-                    if indexer and page.searchable and page.url not in same_set:
-                        indexer.add(page.url, (out / o.path).read_text(encoding="utf-8"))
-                continue
-            data_bytes = o.make() if o.make else None
-            writer.write(o, data_bytes)
-            if page is not None:
-                report.pages += 1
-                report.rendered += 1
-                if indexer and page.searchable and page.url not in same_set:
-                    indexer.add(page.url, data_bytes.decode("utf-8"))
-        report.reused = report.pages - report.rendered
-        tick("render")
+        self.render(outputs, writer, same)
+        self.tick("render")
 
-        if search:
+        # the dumps and the pages that describe them
+        late: list[Output] = []
+        if self.dumps:
+            from registry.dumps import Distribution
+
+            dist_dicts = dumps_future.result() if dumps_future is not None else \
+                old_dumps["distributions"]
+            data.distributions = [Distribution(**d) for d in dist_dicts]
+            late += [Output(f"data/{d.filename}", dumps_key, None) for d in data.distributions]
+            modified = data.changes[0].date[:10] if data.changes else None
+            dcat_outs, data.dcat_jsonld = _dcat_outputs(snap, data.distributions, self.base_url,
+                                                         modified)
+            late += dcat_outs
+            report.dumps = True
+        dataset_pages = gatherer.dataset_pages()
+        late += [page_output(p) for p in dataset_pages]
+        pages += dataset_pages
+        late += _sitemap(pages, self.base_url)
+        problems = check_links(pages, {o.path for o in outputs + late}, check=dataset_pages)
+        if problems:
+            raise BuildError(f"{len(problems)} 个内部链接无法解析 / {len(problems)} internal links do "
+                             "not resolve", problems)
+        self.render(late, writer, same)
+        report.reused = report.pages - report.rendered
+        self.tick("dumps")
+
+        if self.search:
             say("建立搜索索引 indexing for search")
-            if indexer is not None:
-                feeder.join()
-                report.search = indexer.finish()
-                indexer = None
+            if self.indexer is not None:
+                self.feeder.join()
+                report.search = self.indexer.finish()
+                self.indexer = None
                 new_search.update(files=report.search.files, size=report.search.size)
             else:
                 report.search = search_index.SearchReport()
@@ -689,13 +714,13 @@ def build(root: Path, out: Path | None = None, *, base_url: str = BASE, search: 
                        "text:" + hashlib.sha1(bundles).hexdigest(), lambda: bundles)
             if not writer.unchanged(o):
                 writer.write(o, bundles)
-        tick("search")
+        self.tick("search")
 
         say("提交 committing")
         manifest = {"format": _FORMAT, "fingerprint": fingerprint, "outputs": writer.entries,
                     "dumps": {"key": dumps_key, "distributions": [d.to_dict() for d in
                                                                   data.distributions]}
-                    if dumps else {},
+                    if self.dumps else {},
                     "search": new_search}
         new_folders = [new_search["folder"]] if report.search and report.search.shards_indexed \
             else []
@@ -704,24 +729,44 @@ def build(root: Path, out: Path | None = None, *, base_url: str = BASE, search: 
         report.written = len(writer.written)
         report.removed = _commit(staging, out, writer.written, previous, manifest,
                                  new_folders, stale_folders)
-        staging = None
+        self.staging = None
         report.files = len(writer.entries) + new_search.get("files", 0)
         report.size = sum(e[1] for e in writer.entries.values()) + new_search.get("size", 0)
         history_cache.save()
-        tick("commit")
-    except BaseException as exc:
-        if indexer is not None:
-            indexer.abort()
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(exc, BuildError | KeyboardInterrupt):
-            raise
-        raise BuildError(f"网站生成失败，原网站未改动 / The build failed; the previous site is "
-                         f"untouched: {type(exc).__name__}: {exc}") from exc
-    finally:
+        self.tick("commit")
+
+    def render(self, outputs: list[Output], writer: _Writer, same: set[str]) -> None:
+        """Write the outputs whose key changed; hand search pages to the indexer."""
+        out, report, indexer = self.out, self.report, self.indexer
+        for o in outputs:
+            page = o.page
+            if writer.unchanged(o):
+                if page is not None:
+                    report.pages += 1
+                    if indexer and page.searchable and page.url not in same:
+                        indexer.add(page.url, (out / o.path).read_text(encoding="utf-8"))
+                continue
+            data = o.make() if o.make else None
+            writer.write(o, data)
+            if page is not None:
+                report.pages += 1
+                report.rendered += 1
+                if indexer and page.searchable and page.url not in same:
+                    indexer.add(page.url, data.decode("utf-8"))
+
+    def cleanup(self) -> None:
+        """After a failure: stop the workers and Pagefind, remove the staging folder."""
+        self.close()
+        if self.indexer is not None:
+            self.indexer.abort()
+            self.indexer = None
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
+
+    def close(self) -> None:
+        global _SNAP
         _SNAP = None
-        if workers is not None:
-            workers.close()
-        lock.release()
-    report.seconds = round(time.perf_counter() - started, 3)
-    return report
+        if self.workers is not None:
+            self.workers.close()
+            self.workers = None
