@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from registry.namespaces import PW
+from registry.turtle import parse, serialize
 from registry.validate import validate
 
 
@@ -77,8 +79,6 @@ def test_empty_file(registry_copy):
 ])
 def test_missing_required_field_names_the_field(registry_copy, predicate, field):
     f = first_power(registry_copy)
-    from registry.turtle import parse, serialize
-    from registry.namespaces import PW
     full = PW + predicate.split(":")[1]
     triples = parse(f.read_bytes())
     dropped = {t.object for t in triples if t.predicate.value == full}
