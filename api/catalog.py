@@ -18,7 +18,7 @@ import re
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
 
@@ -68,6 +68,7 @@ class Representation:
     media_type: str
     etag: str
     last_modified: float
+    raw: dict = field(default_factory=dict, repr=False, compare=False)  # ASGI headers, by use
 
 
 @dataclass
@@ -119,6 +120,9 @@ class Catalog:
             self.power_json[code] = Representation(body, "application/json",
                                                    etag_of(body), self.modified)
             self.summaries[code] = summary
+        self.by_department: dict[str, list[str]] = {}
+        for code in self.codes:  # in code order
+            self.by_department.setdefault(snap.powers[code].department, []).append(code)
         self.citing = snap.powers_citing()
         self.in_force_by_dept = Counter(p.department for p in snap.powers.values() if p.in_force)
 
@@ -216,7 +220,7 @@ class Catalog:
         """Codes matching the filters, sorted."""
         powers = self.snap.powers
         out = []
-        for code in self.codes:
+        for code in (self.by_department.get(department, []) if department else self.codes):
             p = powers[code]
             if department and p.department != department:
                 continue
@@ -257,7 +261,7 @@ class Catalog:
         if d is None:
             raise errors.DepartmentNotFound(slug)
         data = d.to_dict()
-        mine = [p for p in self.snap.powers.values() if p.department == slug]
+        mine = [self.snap.powers[c] for c in self.by_department.get(slug, [])]
         by_type = Counter(p.power_type for p in mine if p.in_force)
         data["powers"] = {
             "in_force": sum(by_type.values()),

@@ -22,7 +22,7 @@ from starlette.responses import RedirectResponse, Response
 
 from . import errors
 from .catalog import RECORD_TYPES, Catalog
-from .http import error_response, fast_key, send
+from .http import error_response, fast_key, send, send_raw
 from .negotiation import choose
 
 RECORD_OFFER = (*RECORD_TYPES, "text/html")
@@ -53,8 +53,7 @@ class PowerFastPath:
                 hit = self.services.responses.get(fast_key(path, qs, headers.get("accept")))
                 if hit is not None:
                     rep, extra = hit
-                    response = send(headers, rep, vary=None, headers=extra)
-                    return await response(scope, receive, send_)
+                    return await send_raw(send_, headers, rep, None, extra)
             return await self.app(scope, receive, send_)
         path = scope["path"]
         m = _PATH.match(path)
@@ -65,6 +64,9 @@ class PowerFastPath:
         try:
             if media is None:
                 raise errors.NotAcceptable(list(RECORD_OFFER))
+            if media != "text/html":
+                rep = self.services.catalog.power_representation(m.group(1), media)
+                return await send_raw(send_, headers, rep, "Accept")
             response = power_response(self.services.catalog, m.group(1), media, headers)
         except errors.ApiError as exc:
             response = error_response(exc)

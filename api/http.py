@@ -58,10 +58,7 @@ def send(request, rep: Representation, vary: str | None = "Accept",
         h.update(headers)
     if not_modified(request, rep.etag, rep.last_modified):
         return Response(status_code=304, headers=h)
-    media = rep.media_type
-    if media.startswith("text/") or media in ("application/n-triples",):
-        media += "; charset=utf-8"
-    return Response(rep.body, media_type=media, headers=h)
+    return Response(rep.body, media_type=_media_header(rep.media_type), headers=h)
 
 
 def fast_key(path: str, query_string: bytes, accept: str | None) -> tuple:
@@ -104,6 +101,38 @@ class ResponseCache:
                 self.bytes -= len(gone.body)
 
 
+def _media_header(media: str) -> str:
+    return media + "; charset=utf-8" if media.startswith("text/") or \
+        media == "application/n-triples" else media
+
+
+def _raw_headers(rep: Representation, vary: str | None, extra: dict | None):
+    """(validator headers, body headers) of ``rep`` as ASGI header lists, built once."""
+    key = (vary, tuple(extra.items()) if extra else ())
+    cached = rep.raw.get(key)
+    if cached is None:
+        h = validators(rep.etag, rep.last_modified, vary)
+        if extra:
+            h.update(extra)
+        common = [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in h.items()]
+        body = [(b"content-type", _media_header(rep.media_type).encode("latin-1")),
+                (b"content-length", str(len(rep.body)).encode())]
+        cached = rep.raw[key] = (common, body)
+    return cached
+
+
+async def send_raw(send_, request_headers, rep: Representation, vary: str | None = None,
+                   extra: dict | None = None) -> None:
+    """What ``send`` answers, written straight to ASGI (the fast path's cheaper twin)."""
+    common, body_headers = _raw_headers(rep, vary, extra)
+    if not_modified(request_headers, rep.etag, rep.last_modified):
+        await send_({"type": "http.response.start", "status": 304, "headers": common})
+        await send_({"type": "http.response.body", "body": b""})
+        return
+    await send_({"type": "http.response.start", "status": 200, "headers": common + body_headers})
+    await send_({"type": "http.response.body", "body": rep.body})
+
+
 def error_response(exc: errors.ApiError, headers: dict | None = None) -> Response:
     body = json.dumps(exc.to_dict(), ensure_ascii=False).encode()
     return Response(body, status_code=errors.status_of(exc), media_type="application/json",
@@ -142,8 +171,9 @@ class Limits:
                 f"网址过长（上限 {limit:,} 字节）：长查询请用 POST。/ The URL is too long "
                 f"(limit {limit:,} bytes): POST long queries."))
         try:
-            unquote_to_bytes(raw_path).decode("utf-8")
-            unquote_to_bytes(qs.replace(b"+", b" ")).decode("utf-8")
+            for part in (raw_path, qs):
+                if b"%" in part or not part.isascii():
+                    unquote_to_bytes(part).decode("utf-8")
         except UnicodeDecodeError:
             return await _send_error(send, errors.InvalidEncoding())
         if scope["method"] in ("POST", "PUT", "PATCH"):

@@ -62,6 +62,11 @@ def _specificity(pattern: str, offered: str) -> int | None:
 def choose(header: str | None, offered: list[str] | tuple[str, ...]) -> str | None:
     """The offered type the client prefers most (ties: our order); None if the client
     accepts none of them (→ 406). No Accept header means ``*/*``: the first offered."""
+    return _choose(header, tuple(offered))
+
+
+@lru_cache(maxsize=1024)
+def _choose(header: str | None, offered: tuple[str, ...]) -> str | None:
     accepted = parse_accept(header)
     best, best_key = None, None
     for rank, media in enumerate(offered):

@@ -13,7 +13,8 @@ server would, and records wall time and peak memory:
 - ``powers publish`` into a fresh Oxigraph server (when the ``oxigraph`` binary is there).
 
 Peak memory is the largest sum of PSS over the command's whole process tree (workers
-included), sampled every 0.2 s. The 1-minute load average is printed beside each figure:
+included), sampled every 0.5 s; CPU seconds (user + system, the
+workers included) are printed too: they vary less than wall time on a busy machine. The 1-minute load average is printed beside each figure:
 the machine may be shared. A table with the 40k/4k ratio and the targets closes the run.
 
     python bench/bench_scale.py                          # 4,236 and /tmp/scale40k
@@ -30,6 +31,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import socket
 import statistics
@@ -94,7 +96,7 @@ def _pss_kb(pid: int) -> int:
 class MemorySampler:
     """Peak of the summed PSS of a process tree, sampled in a thread."""
 
-    def __init__(self, pid: int, every: float = 0.2):
+    def __init__(self, pid: int, every: float = 0.5):
         self.pid, self.every, self.peak_kb = pid, every, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -124,6 +126,7 @@ class Figure:
     memory_mb: float | None = None
     load: float = 0.0
     note: str = ""
+    cpu: float | None = None  # CPU seconds of the process tree (user + system)
 
 
 @dataclass
@@ -132,18 +135,33 @@ class Run:
     root: Path
     figures: dict[str, Figure] = field(default_factory=dict)
 
-    def add(self, fig: Figure) -> None:
+    def add(self, fig: Figure, cpu: bool = True) -> None:
+        if cpu and fig.cpu is None and fig.name not in ("api lookup p50", "api lookup p99"):
+            fig.cpu = LAST_CPU[0]
         self.figures[fig.name] = fig
         unit = TARGETS.get(fig.name, (None, "s"))[1]
         mem = f"  peak {fig.memory_mb:,.0f} MB" if fig.memory_mb is not None else ""
-        print(f"  [{self.size:,}] {fig.name}: {fig.value:,.2f} {unit}{mem}  (load {fig.load:.1f})"
+        cpu = f"  cpu {fig.cpu:,.1f} s" if fig.cpu is not None else ""
+        print(f"  [{self.size:,}] {fig.name}: {fig.value:,.2f} {unit}{cpu}{mem}  "
+              f"(load {fig.load:.1f})"
               f"{'  ' + fig.note if fig.note else ''}", flush=True)
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+#: CPU seconds of the last ``powers`` run (its workers included: they are waited for).
+LAST_CPU = [0.0]
 
 
 def powers(root: Path, *args: str, check: bool = True, env: dict | None = None
            ) -> tuple[float, float, subprocess.CompletedProcess, float]:
-    """Run ``powers ARGS --root ROOT``: (seconds, peak MB, result, load average)."""
+    """Run ``powers ARGS --root ROOT``: (seconds, peak MB, result, load average); its CPU
+    seconds are left in ``LAST_CPU[0]``."""
     load = os.getloadavg()[0]
+    cpu_before = _cpu()
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "cli", *args, "--root", str(root)], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -151,6 +169,7 @@ def powers(root: Path, *args: str, check: bool = True, env: dict | None = None
     with MemorySampler(proc.pid) as mem:
         stdout, stderr = proc.communicate()
     seconds = time.perf_counter() - started
+    LAST_CPU[0] = _cpu() - cpu_before
     done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     if check and done.returncode not in (0, 1):
         raise RuntimeError(f"powers {' '.join(args)} failed ({done.returncode}): "
@@ -165,8 +184,11 @@ def git(root: Path, *args: str) -> str:
                           text=True).stdout
 
 
-def prepare(source: Path, dest: Path) -> Path:
+def prepare(source: Path, dest: Path, reuse: bool = False) -> Path:
     """A git repository at ``dest`` holding ``source``'s registry (data/, shapes/)."""
+    if reuse and (dest / ".git").is_dir():
+        git(dest, "reset", "-q", "--hard", git(dest, "rev-list", "--max-parents=0", "HEAD").strip())
+        return dest
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
@@ -338,12 +360,12 @@ def bench_api(run: Run, lookups: int = 1000) -> None:
         times.sort()
         p50 = statistics.median(times)
         p99 = times[int(len(times) * 0.99) - 1]
-        run.add(Figure("api start-up (REST ready)", rest or float("nan"), None, load))
+        run.add(Figure("api start-up (REST ready)", rest or float("nan"), None, load), cpu=False)
         run.add(Figure("api start-up (SPARQL ready)", sparql or float("nan"), mem.peak_mb, load,
-                       "peak = server + SPARQL zygote and workers + search index"))
-        run.add(Figure("api lookup p50", p50, None, os.getloadavg()[0]))
+                       "peak = server + SPARQL zygote and workers + search index"), cpu=False)
+        run.add(Figure("api lookup p50", p50, None, os.getloadavg()[0]), cpu=False)
         run.add(Figure("api lookup p99", p99, None, os.getloadavg()[0],
-                       f"{lookups} sequential keep-alive GET /api/powers/<code>"))
+                       f"{lookups} sequential keep-alive GET /api/powers/<code>"), cpu=False)
     finally:
         proc.terminate()
         try:
@@ -375,9 +397,10 @@ def bench_publish(run: Run) -> None:
         s, mb, done, load = powers(run.root, "publish", "--sparql-store",
                                    f"http://127.0.0.1:{port}", "--no-validate", "--json")
         data = json.loads(done.stdout)
+        disk = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
         run.add(Figure("publish to oxigraph", s, mb, load,
-                       f"{data['triples']:,} triples in {data['requests']} requests; steps "
-                       f"{_top(data['timings'])}"))
+                       f"{data['triples']:,} triples in {data['requests']} requests, store "
+                       f"{disk:,.0f} MB on disk; steps {_top(data['timings'])}"))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -436,6 +459,8 @@ def main() -> None:
                     help="scratch folder for the git copies")
     ap.add_argument("--skip", default="", help="steps to skip: " + ",".join(STEPS))
     ap.add_argument("--json", type=Path, help="also write the figures as JSON")
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse the git copies of a previous run (reset to their first commit)")
     opts = ap.parse_args()
     skip = {s for s in opts.skip.split(",") if s}
     runs = []
@@ -443,7 +468,7 @@ def main() -> None:
     for size in (int(s) for s in opts.sizes.split(",")):
         source = REPO if size == SMALL else ensure_big(opts.big)
         t = time.perf_counter()
-        root = prepare(source, opts.work / f"r{size}")
+        root = prepare(source, opts.work / f"r{size}", opts.reuse)
         print(f"[{size:,}] prepared {root} (git repository) in {time.perf_counter() - t:.1f} s",
               flush=True)
         run = Run(size, root)

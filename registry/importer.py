@@ -119,7 +119,7 @@ def read_sheet(path: Path, layout: Layout | None = None) -> tuple[Sheet, Layout]
     raise SheetError(
         "在前20行中找不到可识别的表头。/ No known header row in the first 20 rows. 修正 Fix: "
         f"表头须符合以下格式之一：{'、'.join(LAYOUTS)} / the header must match one of the layouts "
-        "(see docs/DATA.md); or name it with --layout.")
+        "(docs/SPREADSHEETS.md); or name it with --layout.")
 
 
 def _has_required(layout: Layout, row: list[object]) -> bool:
@@ -127,26 +127,61 @@ def _has_required(layout: Layout, row: list[object]) -> bool:
     return all(k in found for k in layout.required)
 
 
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+def _column_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
 def _xlsx_grids(path: Path) -> list[tuple[str, list[list[object]]]]:
+    """Every sheet's cell values; a merged range gives its value to every cell it covers.
+
+    Sheets are read in openpyxl's read-only (streaming) mode, which is several times
+    faster but does not report merged ranges; those are read from the sheet's XML.
+    """
     from openpyxl import load_workbook
 
     try:
-        wb = load_workbook(path, data_only=True)
+        wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
         raise SheetError(f"{path.name}：无法读取 XLSX 文件（{type(exc).__name__}）。/ Cannot read "
-                           f"the XLSX file: {exc}") from exc
+                         f"the XLSX file: {exc}") from exc
     grids = []
-    for ws in wb.worksheets:
-        grid = [list(r) for r in ws.iter_rows(values_only=True)]
-        for rng in ws.merged_cells.ranges:  # every covered cell takes the top-left value
-            value = grid[rng.min_row - 1][rng.min_col - 1] if rng.min_row - 1 < len(grid) else None
-            for r in range(rng.min_row - 1, min(rng.max_row, len(grid))):
-                row = grid[r]
-                for c in range(rng.min_col - 1, rng.max_col):
-                    if c < len(row):
+    try:
+        for ws in wb.worksheets:
+            grid = [list(r) for r in ws.iter_rows(values_only=True)]
+            for r1, c1, r2, c2 in _merged_ranges(ws):
+                if r1 - 1 >= len(grid):
+                    continue
+                top = grid[r1 - 1]
+                value = top[c1 - 1] if c1 - 1 < len(top) else None
+                for r in range(r1 - 1, min(r2, len(grid))):
+                    row = grid[r]
+                    if len(row) < c2:
+                        row.extend([None] * (c2 - len(row)))
+                    for c in range(c1 - 1, c2):
                         row[c] = value
-        grids.append((ws.title, grid))
+            grids.append((ws.title, grid))
+    finally:
+        wb.close()
     return grids
+
+
+def _merged_ranges(ws) -> list[tuple[int, int, int, int]]:
+    """(first row, first column, last row, last column) of each merged range, 1-based."""
+    try:
+        with ws.parent._archive.open(ws._worksheet_path) as fh:
+            data = fh.read()
+    except (AttributeError, KeyError, OSError):
+        return []
+    if b"mergeCell" not in data:
+        return []
+    return [(int(r1), _column_index(c1), int(r2), _column_index(c2))
+            for c1, r1, c2, r2 in _MERGE_REF.findall(data)]
 
 
 def _csv_grid(path: Path) -> list[list[object]]:
@@ -627,8 +662,7 @@ def _entries(ctx: Context, report: ImportReport) -> list[Entry]:
 def _changed_fields(old: Power | None, new: Power) -> list[str]:
     if old is None:
         return []
-    a, b = asdict(old), asdict(new)
-    return [k for k in _MODEL_FIELDS if a.get(k) != b.get(k)]
+    return [k for k in _MODEL_FIELDS if getattr(old, k) != getattr(new, k)]
 
 
 def _skeleton_fields(power: Power, codes: Codes) -> None:

@@ -121,7 +121,7 @@ def _write(storage_dir: Path, snap: Snapshot, procs: int) -> None:
     ix = index.create_in(str(storage_dir), schema())
     codes = sorted(snap.powers)
     if procs <= 1 or len(codes) < PARALLEL_FROM:
-        _add_all(ix.writer(limitmb=256), snap, codes)
+        _add_all(ix.writer(limitmb=512), snap, codes)
         return
     size = -(-len(codes) // procs)
     parts = [codes[i:i + size] for i in range(0, len(codes), size)]
@@ -143,7 +143,7 @@ def _write_segment(storage_dir: str, codes: list[str]):
 
     assert _FORKED is not None
     storage = _OwnTempStorage(storage_dir)
-    writer = SegmentWriter(storage.open_index(), _lk=False, limitmb=128)
+    writer = SegmentWriter(storage.open_index(), _lk=False, limitmb=512)
     _add_docs(writer, _FORKED, codes)
     segment = writer._finalize_segment()
     writer._tempstorage.destroy()

@@ -205,7 +205,7 @@ def _feed_unchanged(indexer: search_index.ShardIndexer, out: Path, urls_: list[s
     """Hand the previous build's HTML of pages whose indexed part is unchanged to the
     indexer (on a thread, while the build goes on)."""
     for url in urls_:
-        if indexer.error is not None:
+        if indexer.error is not None or indexer.closed:
             return
         try:
             html = (out / urls.output_path(url)).read_text(encoding="utf-8")

@@ -130,6 +130,7 @@ class ShardIndexer:
         self.site = site
         self.wanted = wanted  # shard → bundle folder (site-relative)
         self.error: BaseException | None = None
+        self.closed = False
         self.pages = 0  # pages sent
         self.indexed = 0  # pages the service has answered for
         self.next_id = 0
@@ -210,7 +211,7 @@ class ShardIndexer:
     # --- the interface ----------------------------------------------------------------------
     def add(self, url: str, html: str) -> None:
         shard = shard_of(url)
-        if shard in self.wanted and self.error is None:
+        if shard in self.wanted and self.error is None and not self.closed:
             self._send({"type": "AddFile", "index_id": self.indexes[shard], "url": url,
                         "file_contents": html, "file_path": None})
 
@@ -238,8 +239,16 @@ class ShardIndexer:
                             seconds=round(time.perf_counter() - started, 3), files=files,
                             size=size)
 
-    def close(self) -> None:
-        """Stop the service (also when the build failed: nothing is written then)."""
+    def close(self, abort: bool = False) -> None:
+        """Stop the service; ``abort`` (the build failed) kills it first, writing nothing."""
+        self.closed = True
+        if abort and self.proc.poll() is None:
+            self.proc.kill()
+        while True:  # nothing is pending after finish(); after a failure, drop the rest
+            try:
+                self.outbox.get_nowait()
+            except queue.Empty:
+                break
         self.outbox.put(None)
         self.writer.join(timeout=5)
         if self.proc.poll() is None:
@@ -251,4 +260,5 @@ class ShardIndexer:
                 self.proc.wait()
         self.reader.join(timeout=5)
 
-    abort = close
+    def abort(self) -> None:
+        self.close(abort=True)

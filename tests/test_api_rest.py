@@ -367,3 +367,17 @@ def test_recent_changes_and_diff(versioned):
     assert changes[0]["items"][0]["code"] == p.code
     diff = c.get("/api/diff", params={"from": "v1", "to": "HEAD"}).json()
     assert json.dumps(diff, ensure_ascii=False).count(p.code) >= 1
+
+
+def test_every_setting_has_a_default_and_help_and_reads_from_the_environment(monkeypatch):
+    from api.settings import describe
+
+    table = describe()
+    assert all(help_text and "/ " in help_text for _, _, help_text in table)  # 中文 / English
+    monkeypatch.setenv("POWERS_SPARQL_TIMEOUT", "3.5")
+    monkeypatch.setenv("POWERS_MAX_LIMIT", "200")
+    monkeypatch.setenv("POWERS_CORS_ORIGINS", "https://a.example, https://b.example")
+    s = Settings.from_env(root=Path("/tmp"))
+    assert s.sparql_timeout == 3.5 and s.max_limit == 200
+    assert s.cors_origins == ["https://a.example", "https://b.example"]
+    assert s.root == Path("/tmp")

@@ -141,3 +141,15 @@ def test_dcat_triples_take_any_distribution_list(snap):
 def test_export_columns_have_unique_headers():
     headers = [c.header for c in EXPORT_COLUMNS]
     assert len(headers) == len(set(headers))
+
+
+def test_every_column_and_layout_is_documented():
+    from officer_util import REPO
+
+    from registry.tables import LAYOUTS
+
+    doc = (REPO / "docs" / "SPREADSHEETS.md").read_text(encoding="utf-8")
+    for col in EXPORT_COLUMNS:
+        assert f"| {col.header} | {col.header_en} |" in doc, col.header
+    for name in LAYOUTS:
+        assert name in doc

@@ -374,3 +374,20 @@ def test_the_manifest_describes_every_file_the_builder_wrote(site: Path) -> None
     manifest = json.loads((site / MANIFEST).read_text())
     for rel, (_key, size) in list(manifest["outputs"].items())[:200]:
         assert (site / rel).stat().st_size == size, rel
+
+
+# --- the shipped data ---------------------------------------------------------------------------
+
+@pytest.mark.corpus
+def test_the_shipped_registry_builds_with_every_page_and_no_broken_link(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    report = build(REPO, out)  # raises BuildError on any broken internal link or anchor
+    snap = load_snapshot(REPO)
+    assert all(power_page(out, code).is_file() for code in snap.powers)
+    assert all((out / "departments" / s / "index.html").is_file() for s in snap.departments)
+    assert all((out / "laws" / i / "index.html").is_file() for i in snap.laws)
+    for scheme, folder in (("power-type", "types"), ("exercise-level", "levels")):
+        assert all((out / folder / c.key / "index.html").is_file()
+                   for c in snap.schemes[scheme].concepts)
+    assert report.search.pages == len(snap.powers) + len(snap.departments) + len(snap.laws)
+    test_every_internal_link_and_anchor_resolves(out)
