@@ -5,7 +5,7 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup system run test test-fast lint bench
+.PHONY: setup system tools run test test-fast lint bench
 
 setup: $(VENV)/.installed
 
@@ -20,6 +20,14 @@ system:
 	@command -v git >/dev/null || (apt-get update -qq && apt-get install -y -qq git)
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
 
+# Tools kept apart from the project's environment (openapi-python-client pins an older typer).
+tools: .cache/tools/.installed
+
+.cache/tools/.installed: tests/tools-requirements.txt
+	$(PYTHON) -m venv .cache/tools
+	.cache/tools/bin/pip install --quiet -r tests/tools-requirements.txt
+	touch $@
+
 run: setup
 	$(BIN)/powers validate
 	$(BIN)/powers stats
@@ -29,7 +37,7 @@ run: setup
 lint: setup
 	$(BIN)/ruff check .
 
-test: setup system lint
+test: setup system tools lint
 	$(BIN)/pytest
 
 test-fast: setup

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import recv_handle, send_handle
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from . import errors
 
@@ -344,7 +344,8 @@ class SparqlPool:
             [sys.executable, "-c", "import sys; from api.sparql_pool import zygote_entry; "
              "zygote_entry(int(sys.argv[1]), int(sys.argv[2]))",
              str(theirs.fileno()), str(self.memory_mb)],
-            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, close_fds=True)
+            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, close_fds=True,
+            env=_child_env())
         theirs.close()
         conn = Connection(mine.detach())
         try:
@@ -465,6 +466,14 @@ class SparqlPool:
                 return
             except Exception:
                 continue
+
+
+def _child_env() -> dict[str, str]:
+    """The environment of a helper process: ours, with this checkout importable first."""
+    env = dict(os.environ)
+    here = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
 
 
 def _error(code: str, message: str, job: Job) -> errors.ApiError:

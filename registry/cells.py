@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from .citations import ParsedCitation, chinese_date, parse_citation
 from .model import Citation, DiscretionTier, Power, Responsibility
 from .namespaces import PW, SKOS, local_name
-from .present import chinese_number
+from .present import provision_text as provision
 from .snapshot import Snapshot
 
 SEP = "、"
@@ -166,16 +166,6 @@ def number_text(value: float | None) -> str:
         return ""
     text = repr(float(value))
     return text if "e" not in text else f"{value:f}"
-
-
-def provision(article: int | None, paragraph: int | None, item: int | None) -> str:
-    """第二十条第一款第（八）项; an item is written even without a paragraph (第二十条第（八）项)."""
-    text = f"第{chinese_number(article)}条" if article else ""
-    if paragraph:
-        text += f"第{chinese_number(paragraph)}款"
-    if item:
-        text += f"第（{chinese_number(item)}）项"
-    return text
 
 
 def citation_key_text(c: Citation, law_title: str) -> str:

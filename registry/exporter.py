@@ -151,7 +151,8 @@ def xlsx_bytes(rows: list[dict]) -> bytes:
 
 
 def _fixed_zip_times(data: bytes) -> bytes:
-    """The same ZIP with every entry dated 1980-01-01 (reproducible bytes)."""
+    """The same ZIP with every entry dated 1980-01-01 and the workbook's modification time
+    fixed (reproducible bytes)."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -159,7 +160,11 @@ def _fixed_zip_times(data: bytes) -> bytes:
             fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
-            dst.writestr(fixed, src.read(info.filename))
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>" + _FIXED_TIME.isoformat().encode() + rb"Z\g<2>", data)
+            dst.writestr(fixed, data)
     return out.getvalue()
 
 
@@ -282,6 +287,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600: a web server must be able to read it
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

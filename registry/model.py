@@ -105,7 +105,13 @@ class Power:
 
     def to_dict(self) -> dict:
         """A JSON-ready dict of every field (the shape of the API's power object)."""
-        data = asdict(self)
+        # a shallow copy per level: dataclasses.asdict deep-copies and costs 4x as much
+        data = dict(self.__dict__)
+        for name in ("citations", "tiers", "responsibilities"):
+            data[name] = [dict(item.__dict__) for item in data[name]]
+        for name in ("levels", "service_objects", "accountability", "accountability_basis",
+                     "successors"):
+            data[name] = list(data[name])
         data["iri"] = self.iri
         return data
 
@@ -202,7 +208,11 @@ class ConceptScheme:
         return local_name(self.iri)
 
     def get(self, key: str) -> Concept | None:
-        return next((c for c in self.concepts if c.key == key), None)
+        """The concept with this key (``02``, ``in-force``), or None."""
+        index = self.__dict__.get("_index")
+        if index is None or len(index) != len(self.concepts):
+            index = self.__dict__["_index"] = {c.key: c for c in self.concepts}
+        return index.get(key)
 
 
 # --- reading triples ------------------------------------------------------------------

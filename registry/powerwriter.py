@@ -164,6 +164,7 @@ def write_files(root: Path, files: dict[str, str | bytes]) -> None:
             staged.append((tmp, target))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; records are ordinary files
     except BaseException:
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)

@@ -68,14 +68,12 @@ def label(field: str) -> str:
 
 
 def provision_text(article: int | None, paragraph: int | None = None, item: int | None = None) -> str:
-    """第六十三条第一款第（二）项."""
-    text = ""
-    if article:
-        text += f"第{chinese_number(article)}条"
-        if paragraph:
-            text += f"第{chinese_number(paragraph)}款"
-            if item:
-                text += f"第（{chinese_number(item)}）项"
+    """第六十三条第一款第（二）项; an item is written even without a paragraph (第二十条第（八）项)."""
+    text = f"第{chinese_number(article)}条" if article else ""
+    if paragraph:
+        text += f"第{chinese_number(paragraph)}款"
+    if item:
+        text += f"第（{chinese_number(item)}）项"
     return text
 
 

@@ -227,9 +227,13 @@ def ensure_in_subprocess(root: Path, timeout: float = 600) -> bool:
     code = ("import sys; from pathlib import Path; from registry.snapshot import load_snapshot; "
             "from search.index import ensure; r = Path(sys.argv[1]); ensure(r, load_snapshot(r))")
     try:
+        env = dict(os.environ)
+        here = str(Path(__file__).resolve().parents[1])  # this checkout importable first
+        env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH")
+                                    else "")
         subprocess.run([sys.executable, "-c", code, str(root)], check=True, timeout=timeout,
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+                       stderr=subprocess.DEVNULL, env=env)
         return True
     except (OSError, subprocess.SubprocessError):
         return False
