@@ -423,7 +423,8 @@ def table(runs: list[Run]) -> str:
         if f is None:
             return "—"
         unit = TARGETS.get(name, (None, "s"))[1]
-        return f"{f.value:,.2f} {unit} (load {f.load:.1f})"
+        cpu = f"cpu {f.cpu:,.1f} s, " if f.cpu is not None else ""
+        return f"{f.value:,.2f} {unit} ({cpu}load {f.load:.1f})"
 
     for name, (target, unit) in TARGETS.items():
         a = small.figures.get(name) if small else None
@@ -431,6 +432,8 @@ def table(runs: list[Run]) -> str:
         if a is None and b is None:
             continue
         ratio = f"{b.value / a.value:.1f}×" if a and b and a.value else "—"
+        if a and b and a.cpu and b.cpu:
+            ratio += f" (cpu {b.cpu / a.cpu:.1f}×)"
         verdict = ""
         if target is not None and b is not None:
             verdict = f"≤ {target:g} {unit} {'✓' if b.value <= target else '✗ MISSED'}"
@@ -461,7 +464,14 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="also write the figures as JSON")
     ap.add_argument("--reuse", action="store_true",
                     help="reuse the git copies of a previous run (reset to their first commit)")
+    ap.add_argument("--table", type=Path, nargs="+", metavar="JSON",
+                    help="only print the table of runs saved with --json")
     opts = ap.parse_args()
+    if opts.table:
+        saved = [Run(item["size"], Path("."), {k: Figure(**f) for k, f in item["figures"].items()})
+                 for path in opts.table for item in json.loads(path.read_text())]
+        print(table(saved))
+        return
     skip = {s for s in opts.skip.split(",") if s}
     runs = []
     print(f"{os.cpu_count()} cores; load average {os.getloadavg()}", flush=True)

@@ -22,15 +22,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run(root: Path, *args: str) -> tuple[float, float, int]:
-    """Seconds, peak RSS (MB) of the child and its workers, exit code."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def run(root: Path, *args: str) -> tuple[float, float, int, float]:
+    """Wall seconds, peak RSS (MB) of the child or a worker, exit code, CPU seconds."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "cli", "validate", "--root", str(root), *args],
                           cwd=REPO, capture_output=True, text=True)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) / 1024, done.returncode
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (usage.ru_utime + usage.ru_stime)
+    return seconds, after.ru_maxrss / 1024, done.returncode, cpu
 
 
 def main() -> None:
@@ -59,10 +60,11 @@ def main() -> None:
             one.write_text(text.replace('"@zh ;', f'{i}"@zh ;', 1), encoding="utf-8")
             edits.append(run(root))
         rows.append(("one record changed", edits))
-        print(f"{'run':<24}{'median s':>10}{'min s':>8}{'peak MB':>10}  exit")
+        print(f"{'run':<24}{'median s':>10}{'min s':>8}{'CPU s':>8}{'peak MB':>10}  exit")
         for name, results in rows:
             secs = [r[0] for r in results]
             print(f"{name:<24}{statistics.median(secs):>10.2f}{min(secs):>8.2f}"
+                  f"{statistics.median(r[3] for r in results):>8.2f}"
                   f"{max(r[1] for r in results):>10.0f}  {results[-1][2]}")
 
 
