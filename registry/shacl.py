@@ -111,32 +111,51 @@ def to_rdflib(term: object) -> rdflib.term.Node:
 
 def validate_records(records: Iterable[RecordResult], shapes: Shapes,
                      texts: dict[str, str]) -> dict[str, list[Diagnostic]]:
-    """Run the shapes over the records' triples; diagnostics by file path.
+    """Run the shapes over the records; diagnostics by file path.
 
-    ``texts`` gives each file's text, to point a result at the line of its field.
+    ``texts`` gives each file's text: the fast engine loads it straight into an Oxigraph
+    store (no Python object per triple), and results point at the line of their field.
     """
     records = [r for r in records if r.triples]
     if not records:
         return {}
-    owner = {to_rdflib(t.subject): r.path for r in records for t in r.triples}
     if os.environ.get("POWERS_SHACL_ENGINE", "turbo") == "pyshacl":
         from pyshacl import validate as pyshacl_validate
 
         graph = rdflib.Graph()
+        owner: dict = {}
         for r in records:
             for t in r.triples:
-                graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
+                subject = to_rdflib(t.subject)
+                owner[subject] = r.path
+                graph.add((subject, to_rdflib(t.predicate), to_rdflib(t.object)))
         _, report, _ = pyshacl_validate(graph, shacl_graph=shapes.graph, inference="none",
                                         allow_warnings=True, advanced=False)
+
+        def path_of(focus) -> str | None:
+            return owner.get(focus)
     else:
         store = ox.Store()
-        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object)
-                          for r in records for t in r.triples)
+        for r in records:
+            store.bulk_load(input=texts[r.path].encode("utf-8"), format=ox.RdfFormat.TURTLE)
+        by_subject = {r.subject: r.path for r in records if r.subject}
         _, report, _ = shapes.compiled.validate(store, allow_warnings=True)
+
+        def path_of(focus) -> str | None:
+            # a blank node (citation, tier …) belongs to the record that links to it
+            node = ox.BlankNode(str(focus)) if isinstance(focus, rdflib.BNode) else None
+            for _ in range(8):
+                if node is None:
+                    break
+                parent = next(iter(store.quads_for_pattern(None, None, node)), None)
+                node = parent.subject if parent is not None else None
+                if isinstance(node, ox.NamedNode):
+                    return by_subject.get(node.value)
+            return by_subject.get(str(focus))
     found: dict[str, list[Diagnostic]] = {}
     for result in report.objects(None, SH.result):
         focus = report.value(result, SH.focusNode)
-        path = owner.get(focus)
+        path = path_of(focus)
         if path is None:
             continue
         diag = _diagnostic(report, result, path, focus, shapes, texts.get(path, ""))
