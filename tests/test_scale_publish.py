@@ -435,3 +435,22 @@ def test_a_client_may_query_a_past_release_by_name(oxigraph: Server, small_regis
 
         assert count() == n_new
         assert count(**{"default-graph-uri": R + "past"}) == len(snap.powers)
+
+
+def test_a_release_can_be_rolled_back_to(oxigraph: Server, small_registry: Path, snap) -> None:
+    client = oxigraph.client()
+    for name in ("v1", "v2"):
+        time.sleep(1.1)
+        publish(small_registry, client, snapshot=snap, graph=R + name)
+    run = subprocess.run(
+        [sys.executable, "-m", "cli", "publish", "--sparql-store", oxigraph.base,
+         "--root", str(small_registry), "--activate", R + "v1"], cwd=REPO,
+        capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert client.current_release() == R + "v1"
+    missing = subprocess.run(
+        [sys.executable, "-m", "cli", "publish", "--sparql-store", oxigraph.base,
+         "--root", str(small_registry), "--activate", R + "never"], cwd=REPO,
+        capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and "no release graph" in missing.stderr
+    assert client.current_release() == R + "v1"
