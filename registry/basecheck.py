@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .diagnostics import Diagnostic, error, sort_key, warning
+from .diagnostics import Diagnostic, DiagnosticSummary, error, sort_key, warning
 from .diff import SemanticDiff, semantic_diff
 from .gitstore import Repo
 from .history import lineages_of, partial_snapshots, record_identity
@@ -30,7 +30,7 @@ FINAL_STATUSES = ("abolished", "merged")
 
 
 @dataclass
-class CheckResult:
+class CheckResult(DiagnosticSummary):
     """The outcome of ``check``: validation, rules against the base, and the diff."""
 
     base: str  # commit id
@@ -53,18 +53,6 @@ class CheckResult:
         """Warnings about unchanged records, left out of ``diagnostics``."""
         return sum(1 for d in self.report.diagnostics
                    if not d.is_error and d.path not in self.changed)
-
-    @property
-    def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.is_error]
-
-    @property
-    def warnings(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if not d.is_error]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
     def to_dict(self) -> dict:
         return {

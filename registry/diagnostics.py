@@ -48,6 +48,24 @@ class Diagnostic:
         return loc
 
 
+class DiagnosticSummary:
+    """``errors``, ``warnings`` and ``ok`` of any result that holds ``diagnostics``."""
+
+    diagnostics: list[Diagnostic]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if not d.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
 def error(rule: str, path: str, message: str, **kw) -> Diagnostic:
     return Diagnostic(ERROR, rule, path, message, **kw)
 

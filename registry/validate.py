@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import crossrules
 from .cache import RecordCache, code_fingerprint
-from .diagnostics import Diagnostic, error, sort_key
+from .diagnostics import Diagnostic, DiagnosticSummary, error, sort_key
 from .loader import FileOutcome, process
 from .model import Department, Law, Power
 from .records import find_line, read_record
@@ -24,7 +24,7 @@ from .source import SourceFile, check_root, shape_files, working_tree
 
 
 @dataclass
-class Report:
+class Report(DiagnosticSummary):
     """The outcome of a validation run."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -32,18 +32,6 @@ class Report:
     records: Counter = field(default_factory=Counter)
     checked: int = 0  # files whose per-file rules ran (not cached / selected)
     seconds: float = 0.0
-
-    @property
-    def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.is_error]
-
-    @property
-    def warnings(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if not d.is_error]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
     def to_dict(self) -> dict:
         return {
