@@ -143,7 +143,7 @@ class Catalog:
             data["links"] = self._power_links(p)
             out[code] = (dumps(data), dumps(self.summary(p)))
         if cache is not None:
-            cache.entries.clear()  # keep only this snapshot's rendering
+            cache.clear()  # keep only this snapshot's rendering
             cache.put("catalog", self.fingerprint, out)
             cache.save()
         return out

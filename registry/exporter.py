@@ -4,7 +4,7 @@ N-Triples, JSON-LD).
 Spreadsheets use the project layout (``tables.EXPORT_COLUMNS``): one row per power,
 Chinese headers, citations as published text, and the columns ``importer`` needs to
 give back the same graph. Output files are reproducible: the same registry gives the
-same bytes (blank nodes are numbered in file order, XLSX timestamps are fixed), so their
+same bytes (blank nodes are labelled by their file, XLSX timestamps are fixed), so their
 checksums and ETags change only when the data does. Every file is written to a temporary
 name first and renamed into place.
 """
@@ -17,7 +17,6 @@ import json
 import os
 import re
 import tempfile
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,92 +85,73 @@ def csv_bytes(rows: list[dict]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def xlsx_bytes(rows: list[dict]) -> bytes:
-    """An XLSX workbook: the list, then a sheet explaining each column."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_MULTILINE = frozenset({"citations", "citation_keys", "citation_quotes", "tiers",
+                        "responsibilities", "accountability", "accountability_basis"})
 
-    wb = Workbook(write_only=True)
-    wb.properties.created = wb.properties.modified = _FIXED_TIME
-    wb.properties.creator = "powers"
-    ws = wb.create_sheet(SHEET_TITLE)
-    for i, col in enumerate(EXPORT_COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = col.width
-    ws.freeze_panes = "C2"
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-    wrap = Alignment(wrap_text=True, vertical="top")
-    header = []
-    for col in EXPORT_COLUMNS:
-        cell = WriteOnlyCell(ws, value=col.header)
-        cell.font, cell.fill, cell.alignment = bold, fill, wrap
-        header.append(cell)
-    ws.append(header)
-    multiline = {"citations", "citation_keys", "citation_quotes", "tiers", "responsibilities",
-                 "accountability", "accountability_basis"}
-    for row in rows:
-        values = []
-        for col in EXPORT_COLUMNS:
+
+def xlsx_bytes(rows: list[dict]) -> bytes:
+    """An XLSX workbook: the list, then a sheet explaining each column.
+
+    Written with XlsxWriter in its constant-memory mode (rows streamed to the file; half
+    the time of openpyxl's write-only mode on the shipped list, see docs/PERFORMANCE.md),
+    with fixed document dates, so the same rows give the same bytes."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"constant_memory": True, "in_memory": True,
+                                   "strings_to_numbers": False, "strings_to_formulas": False,
+                                   "strings_to_urls": False})
+    wb.set_properties({"created": _FIXED_TIME, "author": "powers"})
+    ws = wb.add_worksheet(SHEET_TITLE)
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True,
+                          "valign": "top"})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    for i, col in enumerate(EXPORT_COLUMNS):
+        ws.set_column(i, i, col.width)
+    ws.freeze_panes(1, 2)  # C2: the header row and the code and name columns stay in view
+    ws.write_row(0, 0, [col.header for col in EXPORT_COLUMNS], head)
+    keys = [(i, col) for i, col in enumerate(EXPORT_COLUMNS)]
+    for r, row in enumerate(rows, start=1):
+        for i, col in keys:
             v = row[col.key]
+            if v is None or v == "":
+                continue
             if isinstance(v, str):
                 if len(v) > XLSX_MAX_CELL:
                     raise ExportError(
                         f"{row['code']} 的“{col.header}”超过 Excel 单元格上限 {XLSX_MAX_CELL:,} 字符。/ "
                         f"{row['code']}: {col.header_en} exceeds Excel's {XLSX_MAX_CELL:,}-character "
                         "cell limit. 修正 Fix: 导出为 CSV / export as CSV.")
-                if ILLEGAL_CHARACTERS_RE.search(v):
+                if _ILLEGAL_XLSX.search(v):
                     raise ExportError(
                         f"{row['code']} 的“{col.header}”含控制字符，无法写入 XLSX。/ {row['code']}: "
                         f"{col.header_en} holds a control character XLSX cannot store. 修正 Fix: "
                         "删除该字符或导出为 CSV / remove it or export as CSV.")
-                if v == "":
-                    v = None
-            if col.key in multiline and v:
-                cell = WriteOnlyCell(ws, value=v)
-                cell.alignment = wrap
-                values.append(cell)
+                ws.write_string(r, i, v, wrap if col.key in _MULTILINE else None)
+            elif isinstance(v, bool):
+                ws.write_boolean(r, i, v)
             else:
-                values.append(v)
-        ws.append(values)
-    notes = wb.create_sheet("说明 About")
-    notes.column_dimensions["A"].width = 22
-    notes.column_dimensions["B"].width = 28
-    notes.column_dimensions["C"].width = 90
-    notes.append(["列 Column", "English", "说明 What a cell holds"])
-    for col in EXPORT_COLUMNS:
-        notes.append([col.header, col.header_en, col.note])
-    notes.append([])
-    notes.append(["导入 Import", "", "powers import 本文件.xlsx（按本表结构逐行创建或更新记录 / creates "
-                  "or updates one record per row）"])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return _fixed_zip_times(buf.getvalue())
-
-
-def _fixed_zip_times(data: bytes) -> bytes:
-    """The same ZIP with every entry dated 1980-01-01 and the workbook's modification time
-    fixed (reproducible bytes)."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>" + _FIXED_TIME.isoformat().encode() + rb"Z\g<2>", data)
-            dst.writestr(fixed, data)
-    return out.getvalue()
+                ws.write_number(r, i, v)
+    notes = wb.add_worksheet("说明 About")
+    notes.set_column(0, 0, 22)
+    notes.set_column(1, 1, 28)
+    notes.set_column(2, 2, 90)
+    lines = [["列 Column", "English", "说明 What a cell holds"],
+             *([col.header, col.header_en, col.note] for col in EXPORT_COLUMNS), [],
+             ["导入 Import", "", "powers import 本文件.xlsx（按本表结构逐行创建或更新记录 / creates "
+              "or updates one record per row）"]]
+    for r, line in enumerate(lines):
+        for i, v in enumerate(line):
+            if v:
+                notes.write_string(r, i, v)
+    wb.close()
+    return buf.getvalue()
 
 
 # --- RDF ------------------------------------------------------------------------------------
 
 _PREFIX_LINE = re.compile(r"^\s*@prefix\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>\s*\.\s*$")
-_BNODE_LABEL = re.compile(r"_:([A-Za-z0-9]+)")
 
 
 @dataclass
@@ -213,51 +193,88 @@ def _verbatim_body(text: str) -> tuple[list[str], str] | None:
     return prefixes, body
 
 
-def turtle_text(files: list[RdfFile]) -> str:
-    """One Turtle document: each file's own text (records are already in the canonical
-    layout) under one prefix header; a file with other prefixes is written again."""
+def turtle_piece(f: RdfFile) -> tuple[list[str], str]:
+    """A file's prefix lines and body for the one-document Turtle dump: its own text
+    (records are already in the canonical layout), or written again when its prefixes are
+    not the registry's."""
+    found = _verbatim_body(f.text)
+    if found is None:
+        head, _, body = turtle.serialize(f.triples).partition("\n\n")
+        found = ([line for line in head.splitlines() if line.startswith("@prefix")], body)
+    return found[0], found[1].strip("\n") + "\n"
+
+
+def turtle_join(pieces: Iterable[tuple[list[str], str]]) -> str:
     prefixes: set[str] = set()
     bodies = []
-    for f in files:
-        found = _verbatim_body(f.text)
-        if found is None:
-            head, _, body = turtle.serialize(f.triples).partition("\n\n")
-            found = ([line for line in head.splitlines() if line.startswith("@prefix")], body)
-        prefixes.update(found[0])
-        bodies.append(found[1].strip("\n") + "\n")
+    for head, body in pieces:
+        prefixes.update(head)
+        bodies.append(body)
     return "\n".join(sorted(prefixes)) + "\n\n" + "\n".join(bodies)
 
 
+def turtle_text(files: list[RdfFile]) -> str:
+    """One Turtle document of the files, under one prefix header."""
+    return turtle_join(turtle_piece(f) for f in files)
+
+
+_KIND_LETTER = {"powers": "p", "departments": "d", "laws": "l", "vocabularies": "v",
+                "ontology": "o"}
+
+
+def bnode_prefix(path: str) -> str:
+    """The label stem of a file's blank nodes in N-Triples: its kind and name
+    (``data/powers/jiaotong/330118001000.ttl`` → ``p330118001000``), so labels are unique in
+    a dump, the same in every dump, and a file's text does not depend on the others."""
+    parts = path.split("/")
+    kind = _KIND_LETTER.get(parts[1] if len(parts) > 2 else "", "f")
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", parts[-1].rsplit(".", 1)[0]).strip("-")
+    return kind + stem
+
+
+def ntriples_piece(f: RdfFile) -> str:
+    """A file's N-Triples; its blank nodes ``_:<bnode_prefix>x1``, ``x2`` … in order (renamed
+    as terms, so no literal's text is ever touched)."""
+    names: dict[ox.BlankNode, ox.BlankNode] = {}
+    stem = bnode_prefix(f.path)
+
+    def rename(term):
+        if not isinstance(term, ox.BlankNode):
+            return term
+        found = names.get(term)
+        if found is None:
+            found = names[term] = ox.BlankNode(f"{stem}x{len(names) + 1}")
+        return found
+
+    triples = [t if not (isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode))
+               else ox.Triple(rename(t.subject), t.predicate, rename(t.object))
+               for t in f.triples]
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+
+
 def ntriples_text(files: list[RdfFile]) -> str:
-    """N-Triples in file order; blank nodes numbered ``b1``, ``b2`` … so that the same
-    registry gives the same bytes."""
-    out = []
-    counter = 0
-    for f in files:
-        names: dict[str, str] = {}
+    """N-Triples in file order (reproducible: see ``ntriples_piece``)."""
+    return "".join(ntriples_piece(f) for f in files)
 
-        def label(m: re.Match, names=names) -> str:
-            nonlocal counter
-            if m.group(1) not in names:
-                counter += 1
-                names[m.group(1)] = f"b{counter}"
-            return "_:" + names[m.group(1)]
 
-        text = ox.serialize(f.triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
-        out.append(_BNODE_LABEL.sub(label, text) if "_:" in text else text)
-    return "".join(out)
+def jsonld_piece(f: RdfFile) -> list[str]:
+    """A file's nodes for the one-document JSON-LD dump, one compact JSON text each (blank
+    nodes nested)."""
+    doc = to_jsonld(f.triples)
+    doc.pop("@context", None)
+    return [json.dumps(n, ensure_ascii=False, separators=(",", ":"))
+            for n in doc.pop("@graph", None) or [doc]]
+
+
+def jsonld_join(pieces: Iterable[list[str]]) -> str:
+    lines = ",\n".join(line for piece in pieces for line in piece)
+    context = json.dumps(CONTEXT, ensure_ascii=False)
+    return f'{{"@context":{context},\n"@graph":[\n{lines}\n]}}\n'
 
 
 def jsonld_text(files: list[RdfFile]) -> str:
     """One JSON-LD document: a node per record (blank nodes nested), one node a line."""
-    nodes = []
-    for f in files:
-        doc = to_jsonld(f.triples)
-        doc.pop("@context", None)
-        nodes += doc.pop("@graph", None) or [doc]
-    lines = ",\n".join(json.dumps(n, ensure_ascii=False, separators=(",", ":")) for n in nodes)
-    context = json.dumps(CONTEXT, ensure_ascii=False)
-    return f'{{"@context":{context},\n"@graph":[\n{lines}\n]}}\n'
+    return jsonld_join(jsonld_piece(f) for f in files)
 
 
 # --- entry point ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from . import turtle
-from .cache import RecordCache, code_fingerprint
+from .cache import RECORD_SHARDS, RecordCache, code_fingerprint
 from .loader import default_jobs
 from .powerwriter import write_files
 from .source import blob_id, check_root, kind_of, list_data_paths
@@ -117,7 +117,8 @@ def format_files(root: Path, paths: Iterable[str], check: bool = False,
     """
     root = Path(root)
     result = FmtResult()
-    cache = RecordCache(root, "fmt", code_fingerprint(), enabled=use_cache)
+    cache = RecordCache(root, "fmt", code_fingerprint(), enabled=use_cache,
+                        shards=RECORD_SHARDS)
     todo: list[tuple[str, bytes]] = []
     blobs: dict[str, str] = {}
     for rel in paths:

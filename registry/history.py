@@ -21,7 +21,7 @@ from collections import OrderedDict, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .cache import RecordCache, code_fingerprint
+from .cache import RECORD_SHARDS, RecordCache, code_fingerprint, record_cache
 from .diff import FieldChange, Labels, SemanticDiff, graph_changes, record_changes, semantic_diff
 from .gitstore import GitError, LogCommit, Repo, RevisionNotFound, is_date
 from .loader import FileOutcome
@@ -157,7 +157,7 @@ def _load_at(root: Path, files: list[SourceFile], commit: str) -> Snapshot:
     cache already holds for identical files (same path and blob): most files of a past
     revision are unchanged, so only the others are parsed. The cache is only read here:
     writing a past revision's entries into it would evict the working tree's."""
-    known = RecordCache(root, "records", code_fingerprint())
+    known = record_cache(root)
     reuse = {}
     for key, entry in known.entries.items():
         if isinstance(entry, FileOutcome):
@@ -265,7 +265,8 @@ class _Models:
     def __init__(self, root: Path, repo: Repo, persist: bool = True):
         self.repo = repo
         # a single record's history parses a few blobs: faster than loading the disk cache
-        self.cache = RecordCache(root, "history", code_fingerprint(), enabled=persist)
+        self.cache = RecordCache(root, "history", code_fingerprint(), enabled=persist,
+                                 shards=RECORD_SHARDS)
         self.data: dict[str, bytes] = {}
 
     def need(self, pairs: set[tuple[str, str]], with_data: set[str] = frozenset()) -> None:

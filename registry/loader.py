@@ -81,14 +81,9 @@ def process(files: Sequence[SourceFile], *, shapes: Shapes | None = None,
         for chunk in chunks:
             _collect(_work(chunk, shapes), outcomes, cache, progress)
     if cache:
-        cache.retain({(s.path, s.blob) for s in files} | _other_keys(cache, files))
+        # a partial run (e.g. `check` of a few files) must not evict the rest of the cache
+        cache.retain({(s.path, s.blob) for s in files}, paths={s.path for s in files})
     return [outcomes[s.path] for s in files]
-
-
-def _other_keys(cache: RecordCache, files: Sequence[SourceFile]) -> set:
-    # a partial run (e.g. `check` of a few files) must not evict the rest of the cache
-    paths = {s.path for s in files}
-    return {k for k in cache.entries if k[0] not in paths}
 
 
 def _collect(done: list[FileOutcome], outcomes: dict, cache: RecordCache | None,

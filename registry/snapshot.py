@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .cache import RecordCache, code_fingerprint
+from .cache import record_cache
 from .loader import process
 from .model import (
     ConceptScheme,
@@ -125,7 +125,7 @@ def load_snapshot(root: Path, *, files: list[SourceFile] | None = None, use_cach
     """Load every record of the registry at ``root`` (or of ``files``) into a ``Snapshot``."""
     root = check_root(root)
     files = files if files is not None else working_tree(root)
-    cache = RecordCache(root, "records", code_fingerprint(), enabled=use_cache and revision is None)
+    cache = record_cache(root, enabled=use_cache and revision is None)
     records = [f for f in files if f.kind in ("power", "department", "law")]
     outcomes = process(records, cache=cache, jobs=jobs)
     cache.save()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import crossrules
-from .cache import RecordCache, code_fingerprint
+from .cache import record_cache
 from .diagnostics import Diagnostic, DiagnosticSummary, error, sort_key
 from .loader import FileOutcome, process
 from .model import Department, Law, Power
@@ -65,7 +65,7 @@ def validate(root: Path, *, files: list[SourceFile] | None = None, only: set[str
     if on_total:
         on_total(len(records))
 
-    cache = RecordCache(root, "records", code_fingerprint(), enabled=use_cache)
+    cache = record_cache(root, enabled=use_cache)
     selected = records if only is None else [f for f in records if f.path in only]
     unselected = [] if only is None else [f for f in records if f.path not in only]
     outcomes = process(selected, shapes=shapes, cache=cache, jobs=jobs, progress=progress)

@@ -6,9 +6,9 @@ Phase 1, gather: load the snapshot, read the git history and write the open-data
 every internal link and ``#fragment`` resolves. A broken link stops the build here.
 
 Phase 2, render: only outputs whose key differs from the previous build's manifest are
-rendered, into a staging folder beside the output. Search pages are streamed to Pagefind
-as they render (``search_index.py``); only the index shards holding a changed page are
-re-indexed. Then the staging folder is committed: a first build renames it into place;
+rendered, into a staging folder beside the output. The search index (``search_index.py``)
+is patched: only the fragments of changed pages and the term shards holding their terms
+are written. Then the staging folder is committed: a first build renames it into place;
 a later one moves each new or changed file into the output with ``os.replace`` (new files
 first, so no page links to a file not there yet; removed files last) and writes the
 manifest last. Any failure before the commit leaves the previous site exactly as it was;
@@ -29,7 +29,6 @@ import json
 import multiprocessing
 import os
 import shutil
-import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -181,12 +180,25 @@ def _labels_key(snap: Snapshot) -> str:
                   if f.kind in ("department", "law", "vocabulary")))
 
 
-def _search_keys(snap: Snapshot, labels_key: str, fingerprint: str) -> dict[str, str]:
+@lru_cache(maxsize=1)
+def search_fingerprint() -> str:
+    """Content id of the code that decides what the index holds of a page (the registry's
+    code, the page contexts and the index itself), so a template change does not
+    re-index anything."""
+    digest = hashlib.sha1(code_fingerprint().encode())
+    digest.update(search_index.fingerprint().encode())
+    for name in ("pages.py", "search_index.py", "search_terms.py"):
+        digest.update((PACKAGE / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _search_keys(snap: Snapshot, labels_key: str) -> dict[str, str]:
     """URL → key of what the search index holds of each searchable page. Power, department
-    and law pages index only their record and the labels it shows (the templates mark
-    everything else ``data-pagefind-ignore``), so the key is the record file's blob id, the
-    labels' key and the code's fingerprint: known from the snapshot, before any page."""
+    and law pages index only their record and the labels it shows, so the key is the
+    record file's blob id, the labels' key and the code's fingerprint: known from the
+    snapshot, before any page."""
     keys = {}
+    fingerprint = search_fingerprint()
 
     def key(path: str) -> str:
         src = snap.files.get(path)
@@ -201,31 +213,17 @@ def _search_keys(snap: Snapshot, labels_key: str, fingerprint: str) -> dict[str,
     return keys
 
 
-def _feed_unchanged(indexer: search_index.ShardIndexer, out: Path, urls_: list[str]) -> None:
-    """Hand the previous build's HTML of pages whose indexed part is unchanged to the
-    indexer (on a thread, while the build goes on)."""
-    for url in urls_:
-        if indexer.error is not None or indexer.closed:
-            return
-        try:
-            html = (out / urls.output_path(url)).read_text(encoding="utf-8")
-        except OSError as exc:
-            indexer._fail(search_index.SearchIndexError(f"{url}: {exc} — 修正 Fix: powers build --full"))
-            return
-        indexer.add(url, html)
-
-
 # --- worker processes ---------------------------------------------------------------------
 # Forked after the snapshot is loaded, so they share it without pickling it.
 
 _SNAP: Snapshot | None = None
 
 
-def _dumps_job(folder: str) -> list[dict]:
+def _dumps_job(folder: str, root: str) -> list[dict]:
     from registry.dumps import write_dumps
 
     assert _SNAP is not None
-    dists = write_dumps(_SNAP, Path(folder))
+    dists = write_dumps(_SNAP, Path(folder), root=Path(root))
     for d in dists:  # written through mkstemp (0600): a web server must be able to read them
         os.chmod(Path(folder) / d.filename, 0o644)
     return [d.to_dict() for d in dists]
@@ -468,7 +466,7 @@ class _Writer:
 
 
 def _commit(staging: Path, out: Path, written: list[tuple[str, Path]], previous: dict,
-            manifest: dict, new_shards: list[str], old_shards: list[str]) -> int:
+            manifest: dict) -> int:
     """Make the staged build the site; returns the number of files removed."""
     data = json.dumps(manifest, ensure_ascii=False, sort_keys=True).encode()
     if not out.exists():
@@ -485,18 +483,12 @@ def _commit(staging: Path, out: Path, written: list[tuple[str, Path]], previous:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, target)
 
-    for folder in new_shards:  # search bundles first: shards.json names them
-        if (out / folder).exists():
-            shutil.rmtree(out / folder)
-        move(staging / folder, folder)
     for rel, src in sorted(written, key=lambda w: w[0] in old_paths):  # new, then changed
         move(src, rel)
     removed = [p for p in old_paths if p not in manifest["outputs"]]
     for rel in removed:
         with contextlib.suppress(FileNotFoundError):
             (out / rel).unlink()
-    for folder in old_shards:
-        shutil.rmtree(out / folder, ignore_errors=True)
     for parent in sorted({(out / rel).parent for rel in removed}, key=lambda p: -len(p.parts)):
         with contextlib.suppress(OSError):
             parent.rmdir()  # only if empty
@@ -553,8 +545,6 @@ class _Build:
         self.mark = time.perf_counter()
         self.staging: Path | None = None
         self.workers: _Workers | None = None
-        self.indexer: search_index.ShardIndexer | None = None
-        self.feeder: threading.Thread | None = None
 
     def tick(self, name: str) -> None:
         now = time.perf_counter()
@@ -596,29 +586,9 @@ class _Build:
         if self.dumps and (old_dumps.get("key") != dumps_key or not all(
                 (out / "data" / d["filename"]).is_file() for d in old_dumps["distributions"])):
             say("生成整库下载 writing dumps")
-            dumps_future = self.workers.submit(_dumps_job, str(staging / "data"))
+            dumps_future = self.workers.submit(_dumps_job, str(staging / "data"), str(root))
 
-        # the search index: Pagefind works in its own process from now on, fed at once with
-        # the previous HTML of pages whose indexed part did not change
-        search_keys = _search_keys(snap, labels_key, fingerprint) if self.search else {}
-        old_search = previous.get("search") or {}
-        new_search: dict = {}
-        same: set[str] = set()
-        if self.search:
-            folder = search_index.shard_folder(
-                0, search_index.shard_key(sorted(search_keys.items())))
-            if old_search.get("folder") == folder and self.incremental and (out / folder).is_dir():
-                new_search = dict(old_search)
-            else:
-                new_search = {"folder": folder, "size": 0, "files": 0}
-                self.indexer = search_index.ShardIndexer(staging, {0: folder})
-                old_keys = old_search.get("keys", {}) if self.incremental else {}
-                same = {u for u, k in search_keys.items() if old_keys.get(u) == k}
-                self.feeder = threading.Thread(
-                    target=_feed_unchanged, args=(self.indexer, out, sorted(same)),
-                    name="pagefind-feeder", daemon=True)
-                self.feeder.start()
-            new_search["keys"] = search_keys
+        search_keys = _search_keys(snap, labels_key) if self.search else {}
         self.tick("start")
 
         say("整理页面 gathering pages")
@@ -628,7 +598,7 @@ class _Build:
         self.tick("gather")
         if history_future is not None:
             data.histories, data.changes = history_future.result()
-            history_cache.entries.clear()
+            history_cache.clear()
             history_cache.put("HEAD", head, (data.histories, data.changes))
         elif cached_history is not None:
             data.histories, data.changes = cached_history
@@ -670,7 +640,7 @@ class _Build:
 
         say("生成页面 rendering pages")
         writer = _Writer(staging, reusable, tree=not out.exists())
-        self.render(outputs, writer, same)
+        self.render(outputs, writer)
         self.tick("render")
 
         # the dumps and the pages that describe them
@@ -695,25 +665,17 @@ class _Build:
         if problems:
             raise BuildError(f"{len(problems)} 个内部链接无法解析 / {len(problems)} internal links do "
                              "not resolve", problems)
-        self.render(late, writer, same)
+        self.render(late, writer)
         report.reused = report.pages - report.rendered
         self.tick("dumps")
 
+        search_state = None
+        search_cache = RecordCache(root, "site-search", search_index.fingerprint(),
+                                   enabled=self.search)
         if self.search:
-            say("建立搜索索引 indexing for search")
-            if self.indexer is not None:
-                self.feeder.join()
-                report.search = self.indexer.finish()
-                self.indexer = None
-                new_search.update(files=report.search.files, size=report.search.size)
-            else:
-                report.search = search_index.SearchReport()
-            report.search.shards = 1
-            bundles = search_index.shards_manifest([new_search["folder"]])
-            o = Output(f"{search_index.BUNDLE}/{search_index.SHARDS_FILE}",
-                       "text:" + hashlib.sha1(bundles).hexdigest(), lambda: bundles)
-            if not writer.unchanged(o):
-                writer.write(o, bundles)
+            say("更新搜索索引 updating the search index")
+            search_state = self.update_search(pages, gatherer, search_keys, search_cache,
+                                              reusable, writer)
         self.tick("search")
 
         say("提交 committing")
@@ -721,45 +683,67 @@ class _Build:
                     "dumps": {"key": dumps_key, "distributions": [d.to_dict() for d in
                                                                   data.distributions]}
                     if self.dumps else {},
-                    "search": new_search}
-        new_folders = [new_search["folder"]] if report.search and report.search.shards_indexed \
-            else []
-        stale_folders = [old_search["folder"]] if old_search.get("folder") and \
-            old_search.get("folder") != new_search.get("folder") else []
+                    "search": {"token": search_state.token} if search_state else {}}
         report.written = len(writer.written)
-        report.removed = _commit(staging, out, writer.written, previous, manifest,
-                                 new_folders, stale_folders)
+        report.removed = _commit(staging, out, writer.written, previous, manifest)
         self.staging = None
-        report.files = len(writer.entries) + new_search.get("files", 0)
-        report.size = sum(e[1] for e in writer.entries.values()) + new_search.get("size", 0)
+        report.files = len(writer.entries)
+        report.size = sum(e[1] for e in writer.entries.values())
+        if report.search is not None:
+            index = [e for p, e in writer.entries.items()
+                     if p.startswith(search_index.FOLDER + "/")]
+            report.search.files, report.search.size = len(index), sum(e[1] for e in index)
         history_cache.save()
+        if search_state is not None:
+            search_cache.clear()
+            search_cache.put("index", str(out), search_state)
+            search_cache.save()
         self.tick("commit")
 
-    def render(self, outputs: list[Output], writer: _Writer, same: set[str]) -> None:
-        """Write the outputs whose key changed; hand search pages to the indexer."""
-        out, report, indexer = self.out, self.report, self.indexer
+    def render(self, outputs: list[Output], writer: _Writer) -> None:
+        """Write the outputs whose key changed."""
+        report = self.report
         for o in outputs:
-            page = o.page
-            if writer.unchanged(o):
-                if page is not None:
-                    report.pages += 1
-                    if indexer and page.searchable and page.url not in same:
-                        indexer.add(page.url, (out / o.path).read_text(encoding="utf-8"))
-                continue
-            data = o.make() if o.make else None
-            writer.write(o, data)
-            if page is not None:
+            unchanged = writer.unchanged(o)
+            if o.page is not None:
                 report.pages += 1
+            if unchanged:
+                continue
+            writer.write(o, o.make() if o.make else None)
+            if o.page is not None:
                 report.rendered += 1
-                if indexer and page.searchable and page.url not in same:
-                    indexer.add(page.url, data.decode("utf-8"))
+
+    def update_search(self, pages: list[Page], gatherer: Gatherer, keys: dict[str, str],
+                      cache: RecordCache, previous: dict, writer: _Writer
+                      ) -> search_index.IndexState:
+        """Patch the previous build's index (or index everything) and stage its files."""
+        started = time.perf_counter()
+        by_url = {p.url: p for p in pages if p.searchable}
+        state = cache.get("index", str(self.out))
+        if not isinstance(state, search_index.IndexState) or \
+                (previous.get("search") or {}).get("token") != state.token:
+            state = None  # another site, or the cache of a build that did not commit
+        listed = previous.get("outputs", {})
+        update = search_index.IndexUpdate(
+            keys, lambda url: gatherer.search_doc(by_url[url]), state,
+            read=lambda rel: (self.out / rel).read_bytes(),
+            listed=lambda path, key: (listed.get(path) or [None])[0] == key)
+        state, files = update.run()
+
+        def missing(path: str) -> bytes:
+            raise BuildError(f"内部错误：搜索索引文件 {path} 不在上次的构建中 / internal error: the "
+                             f"search index file {path} is not in the previous build. 修正 Fix: "
+                             "powers build --full")
+
+        self.render([Output(f.path, f.key, (lambda d=f.data: d) if f.data is not None else
+                            (lambda p=f.path: missing(p))) for f in files], writer)
+        self.report.search = update.report
+        update.report.seconds = round(time.perf_counter() - started, 3)
+        return state
 
     def cleanup(self) -> None:
-        """After a failure: stop the workers and Pagefind, remove the staging folder."""
+        """After a failure: stop the workers, remove the staging folder."""
         self.close()
-        if self.indexer is not None:
-            self.indexer.abort()
-            self.indexer = None
         if self.staging is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
             self.staging = None

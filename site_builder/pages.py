@@ -28,6 +28,8 @@ from registry.snapshot import Snapshot
 from registry.turtle import parse
 
 from . import charts, urls
+from .search_index import SearchDoc
+from .search_terms import Field
 
 #: Powers per page on type and level listings (penalties number in the thousands).
 PAGE_SIZE = 200
@@ -59,7 +61,7 @@ class Alternate:
 
 @dataclass(frozen=True)
 class Facets:
-    """What a power page tells the search index about itself (``data-pagefind-filter``)."""
+    """A power's facets in the search (department, type, levels, star rating, status)."""
 
     department: str
     power_type: str
@@ -80,7 +82,7 @@ class Page:
     breadcrumbs: list[Link] = field(default_factory=list)
     jsonld: str = ""  # JSON text of the page's subject, embedded as application/ld+json
     alternates: list[Alternate] = field(default_factory=list)
-    searchable: bool = False  # indexed by the search (data-pagefind-body)
+    searchable: bool = False  # in the search index (``Gatherer.search_doc``)
 
     @property
     def output_path(self) -> str:
@@ -712,6 +714,58 @@ class Gatherer:
             citations=citations, facets=facets, files=files,
             source_path=p.path,
             source_key=f"{src.blob if src else p.code}:{self.labels_key}")
+
+    # --- what the search index holds of a page -------------------------------------------
+    def search_doc(self, page: Page) -> SearchDoc:
+        """The text, weights and facets of a power, department or law page for the site's
+        search: names count most, then the department, type and handling unit, then the
+        laws and quotes of the legal basis."""
+        if isinstance(page, PowerPage):
+            return self._power_doc(page)
+        if isinstance(page, DepartmentPage):
+            d = page.department
+            return SearchDoc(
+                url=page.url, kind="department", title=d["name"],
+                info=" · ".join(x for x in ("实施部门 Department", d.get("category")) if x),
+                excerpt=f"{d['name']}：实施中的行政权力 {page.in_force} 项",
+                fields=[Field(d["name"], 6, "title"), Field(d.get("name_en", ""), 2),
+                        Field("、".join(d.get("alt_names") or ()), 4),
+                        Field(d.get("code", ""), 4, "code"), Field(d.get("credit_code", ""), 4),
+                        Field(d.get("category", ""), 1)])
+        if isinstance(page, LawPage):
+            law = page.law
+            return SearchDoc(
+                url=page.url, kind="law", title=law["title"],
+                info=" · ".join(x for x in (page.level_label, page.status_label) if x),
+                excerpt="；".join(x for x in (law.get("document_number"), law.get("issued_by"),
+                                             f"{page.count} 项权力以其为实施依据") if x),
+                fields=[Field(law["title"], 6, "title"), Field(law.get("short_title", ""), 4),
+                        Field(law.get("document_number", ""), 3),
+                        Field(law.get("issued_by", ""), 1), Field(page.level_label, 1)])
+        raise TypeError(f"{page.url} is not searchable")
+
+    def _power_doc(self, page: PowerPage) -> SearchDoc:
+        p, f = page.record, page.facets
+        dept = self.snap.departments.get(p.department)
+        citations = [(c.law.text if c.law else "", c.provision, c.quote) for c in page.citations]
+        unit = p.handling_unit
+        excerpt = "；".join(([unit] if unit else []) +
+                           [f"《{law}》{prov}：{quote}" if law else quote
+                            for law, prov, quote in citations])
+        fields = [Field(p.title, 6, "title"), Field(p.title_en, 2), Field(p.code, 6, "code"),
+                  Field(f.department, 1.5), Field(f.power_type, 1.5), Field(unit, 1),
+                  Field("、".join(dept.alt_names) if dept else "", 1),
+                  Field("、".join(f.levels), 0.5), Field(f.status, 0.5),
+                  Field(p.status_decision, 0.5), Field(p.fee_basis, 0.5),
+                  Field("、".join(self.label("service-object", s) for s in p.service_objects), 0.5)]
+        for law, _prov, quote in citations:
+            fields += [Field(law, 1), Field(quote, 0.5)]
+        facets = {"department": (f.department,), "type": (f.power_type,), "level": f.levels,
+                  "stars": (f.stars,) if f.stars else (), "status": (f.status,)}
+        return SearchDoc(url=page.url, kind="power" if p.in_force else "tombstone", title=p.title,
+                         info=" · ".join(x for x in (p.code, f.power_type, f.department,
+                                                     f.status) if x),
+                         excerpt=excerpt[:600], fields=fields, facets=facets)
 
     # --- departments ---------------------------------------------------------------------
     def department(self, slug: str) -> DepartmentPage:

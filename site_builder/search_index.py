@@ -1,28 +1,27 @@
-"""The site's search index: Pagefind, fed page by page while the site is rendered.
+"""The site's search index: static files a browser reads, updated in place per document.
 
-Pagefind's extended binary segments Chinese (``force_language`` zh-cn), splits the index
-into small chunks a browser fetches on demand, and needs no server. What is indexed is
-decided in the templates: only ``data-pagefind-body`` regions (power, department and law
-pages) minus ``data-pagefind-ignore`` parts; titles and codes are ``data-pagefind-meta``;
-department, type, level, star rating and status are ``data-pagefind-filter`` facets.
+What the search page fetches (``/search-index/``):
 
-The bundle is written to a content-addressed folder (``pagefind/0-<key>/``) named in
-``pagefind/shards.json``, so a new index never overwrites one a browser is reading, and a
-build whose searchable pages are unchanged reuses the previous bundle.
+* ``meta.json``: the number of documents and of term shards, the facet values, and eight
+  bytes per document (kind, status, type, stars, levels, department) from which the
+  browser filters and counts facets without fetching anything else;
+* ``s/<n>.bin``: shard ``n`` of the terms (``fnv1a(term) % shards``): for each term the
+  documents holding it, ascending, and a one-byte weight each. A query fetches only the
+  shards of its terms;
+* ``f/<id>.json``: one document's URL, title, info line and excerpt text, fetched only for
+  the results on screen.
 
-Why one bundle (``SHARDS = 1``): Pagefind cannot update an index, so the lead design was
-to split it into shards and rebuild only the shard of a changed page. Measured on the
-shipped data with 8 shards: a query word that a shard lacks is dropped there, or
-replaced by its longest indexed prefix (a 12-digit code matched "33" in the 7 shards
-without it: 12 results instead of 1); and a query fetched 330–690 KB instead of
-260–290 KB. Search that is right and light matters more than the rebuild time, so the
-index is one bundle; the code still supports more for whoever fixes the first problem.
+Why not Pagefind (which the project used first, measured in docs/PERFORMANCE.md): it
+cannot update an index, so one changed record re-indexed all 4,864 pages (5–10 s of the
+3 s rebuild budget); at 40,000 records it took 87 s and 5.3 GB; its segmenter missed
+compounds inside longer words (危险化学品: 19 pages of 108). Here a build re-encodes only
+the shards holding the terms of changed documents and writes only their fragments; the
+weights of unchanged documents stay as they were (their collection statistics are those
+of the last full index, which a full build refreshes).
 
-Two facts measured with pagefind 1.5.2 shaped this module: its Python wrapper sleeps
-0.1 s before reading each response (0.1 s a page: 444 s for 4,280 pages), so
-``ShardIndexer`` speaks the service's protocol itself and reads answers as they come; and
-the service indexes in its own process, so feeding it while Python renders puts the
-second core to work.
+The index's state (each document's id, key, terms and weights) is kept in the registry's
+cache folder with a token that the site's manifest repeats: a deleted cache, a site built
+elsewhere or a mismatch of any file's key means a full re-index, never a patched guess.
 """
 
 from __future__ import annotations
@@ -30,235 +29,388 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import queue
-import subprocess
-import threading
-import time
-import zlib
-from dataclasses import dataclass
-from importlib import metadata
+import struct
+import uuid
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 
-BUNDLE = "pagefind"
-SHARDS_FILE = "shards.json"
-LANGUAGE = "zh-cn"
-#: Number of index bundles (see the module docstring for why it is 1).
-SHARDS = 1
-#: Pages in flight to the service at once.
-WINDOW = 64
+from . import search_terms
+from .search_terms import Field
+
+FOLDER = "search-index"
+META = f"{FOLDER}/meta.json"
+_MAGIC = b"PWS1"
+_FORMAT = 1
+#: Facets in the order of their byte in a document's record (``levels`` is a bit mask).
+FACETS = ("department", "type", "level", "stars", "status")
+#: Document kinds by their byte (0: a removed document, which never matches); a tombstone
+#: is a power no longer in force (ranked lower).
+KINDS = ("", "power", "department", "law", "tombstone")
+#: Target size of a shard: a query of three terms fetches about three of them.
+SHARD_BYTES = 12_000
+MIN_SHARDS, MAX_SHARDS = 16, 1 << 16
+_WIDTH_CODES = {1: "B", 2: "H", 4: "I"}
+
+
+class SearchIndexError(RuntimeError):
+    """The search index could not be written."""
+
+
+@dataclass
+class SearchDoc:
+    """What the index holds of one page."""
+
+    url: str
+    kind: str  # power | tombstone | department | law
+    title: str
+    info: str  # the line under a result's title
+    excerpt: str  # the text a result's excerpt is cut from
+    fields: list[Field]
+    facets: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
 class SearchReport:
-    pages: int = 0  # pages indexed by this build
-    shards: int = 0  # shard bundles in the index
-    shards_indexed: int = 0  # shard bundles (re)built by this build
-    seconds: float = 0.0  # time spent waiting for the indexer after rendering
-    files: int = 0  # files of the written bundles
-    size: int = 0  # bytes of the written bundles
-    language: str = LANGUAGE
+    pages: int = 0  # documents in the index
+    indexed: int = 0  # documents (re)indexed by this build
+    removed: int = 0  # documents dropped by this build
+    shards: int = 0  # term shards in the index
+    shards_written: int = 0  # shards (re)encoded by this build
+    full: bool = False  # the whole index was rebuilt
+    postings: int = 0  # (term, document) pairs in the index
+    seconds: float = 0.0
+    files: int = 0
+    size: int = 0
 
 
-class SearchIndexError(RuntimeError):
-    """Pagefind could not index the site."""
+@dataclass
+class _Doc:
+    id: int
+    key: str
+    terms: tuple[str, ...]
+    weights: bytes
+    record: bytes  # 8 bytes: kind, status, type, stars, levels (u16), department (u16)
 
 
-def config() -> dict:
-    return {"force_language": LANGUAGE, "keep_index_url": False, "verbose": False}
+@dataclass
+class IndexState:
+    """Everything needed to patch the index: kept between builds in the cache."""
+
+    token: str
+    shards: int
+    next_id: int = 0
+    docs: dict[str, _Doc] = field(default_factory=dict)
+    values: dict[str, list[str]] = field(default_factory=lambda: {f: [] for f in FACETS})
+    shard_keys: list[str] = field(default_factory=list)
+    generation: int = 0
+    format: int = _FORMAT
 
 
 def fingerprint() -> str:
-    """Changes when Pagefind or its configuration does (every shard is then rebuilt)."""
-    try:
-        version = metadata.version("pagefind")
-    except metadata.PackageNotFoundError:
-        version = "?"
-    return hashlib.sha1(f"{version}{sorted(config().items())}{SHARDS}".encode()).hexdigest()
+    return f"{_FORMAT}:{search_terms.VERSION}"
 
 
-def shard_of(url: str) -> int:
-    """The shard a page belongs to: stable across builds and machines."""
-    return zlib.crc32(url.encode("utf-8")) % SHARDS
+# --- encoding ----------------------------------------------------------------------------
+
+def encode_shard(terms: dict[str, tuple[list[int], bytes]]) -> bytes:
+    """``PWS1``, the term count, then per term (sorted): its UTF-8 length and bytes, the
+    byte width of its id gaps (1, 2 or 4), the posting count, the gaps and the weights
+    (little-endian)."""
+    out = bytearray(_MAGIC)
+    out += struct.pack("<I", len(terms))
+    for term in sorted(terms):
+        ids, weights = terms[term]
+        tb = term.encode("utf-8")
+        gaps = [ids[0], *(b - a for a, b in zip(ids, ids[1:], strict=False))]
+        top = max(gaps)
+        width = 1 if top < 0x100 else 2 if top < 0x10000 else 4
+        out.append(len(tb))
+        out += tb
+        out += struct.pack("<BI", width, len(ids))
+        packed = array(_WIDTH_CODES[width], gaps)
+        if packed.itemsize != width:  # platforms where "I" is not 4 bytes
+            raise SearchIndexError("unsupported platform integer width")
+        out += packed.tobytes() if _LITTLE else _swap(packed)
+        out += weights
+    return bytes(out)
 
 
-def shard_folder(shard: int, key: str) -> str:
-    """Site-relative folder of a shard bundle (content-addressed by the shard's key)."""
-    return f"{BUNDLE}/{shard}-{key[:12]}"
+_LITTLE = array("H", [1]).tobytes() == b"\x01\x00"
 
 
-def shard_key(entries: list[tuple[str, str]]) -> str:
-    """Key of one shard from its pages' ``(url, search key)`` pairs."""
-    digest = hashlib.sha1(fingerprint().encode())
-    for url, key in sorted(entries):
-        digest.update(f"{url}\0{key}\0".encode())
-    return digest.hexdigest()
+def _swap(packed: array) -> bytes:
+    packed = array(packed.typecode, packed)
+    packed.byteswap()
+    return packed.tobytes()
 
 
-def shards_manifest(folders: list[str]) -> bytes:
-    """``pagefind/shards.json``: the bundles the search page loads, primary first."""
-    return (json.dumps({"version": 1, "bundles": [f"/{f}/" for f in folders]},
-                       ensure_ascii=False) + "\n").encode()
+def decode_shard(data: bytes) -> dict[str, tuple[list[int], bytes]]:
+    """The inverse of ``encode_shard``."""
+    if data[:4] != _MAGIC:
+        raise SearchIndexError("not a search shard")
+    (count,) = struct.unpack_from("<I", data, 4)
+    pos = 8
+    terms = {}
+    for _ in range(count):
+        n = data[pos]
+        term = data[pos + 1:pos + 1 + n].decode("utf-8")
+        pos += 1 + n
+        width, size = struct.unpack_from("<BI", data, pos)
+        pos += 5
+        packed = array(_WIDTH_CODES[width])
+        packed.frombytes(data[pos:pos + width * size])
+        if not _LITTLE:
+            packed.byteswap()
+        pos += width * size
+        terms[term] = (list(accumulate(packed)), data[pos:pos + size])
+        pos += size
+    return terms
 
 
-def _executable() -> Path:
-    from pagefind.service import get_executable
+# --- building and patching ----------------------------------------------------------------
 
-    exe = get_executable()
-    if exe is None:
-        raise SearchIndexError(
-            "找不到 Pagefind 程序 / the Pagefind binary was not found. 修正 Fix: pip install "
-            "'pagefind[extended]'")
-    return exe
+def _record(doc: SearchDoc, state: IndexState) -> bytes:
+    def index(facet: str, value: str) -> int:
+        values = state.values[facet]
+        try:
+            return values.index(value) + 1
+        except ValueError:
+            values.append(value)
+            return len(values)
+
+    f = doc.facets
+    one = {k: index(k, f[k][0]) if f.get(k) and f[k][0] else 0
+           for k in ("department", "type", "stars", "status")}
+    mask = 0
+    for level in f.get("level", ()):
+        bit = index("level", level) - 1
+        if bit >= 16:
+            raise SearchIndexError("more than 16 exercise levels")
+        mask |= 1 << bit
+    if one["department"] > 0xFFFF or max(one["type"], one["stars"], one["status"]) > 0xFF:
+        raise SearchIndexError("too many facet values")
+    return struct.pack("<BBBBHH", KINDS.index(doc.kind), one["status"], one["type"],
+                       one["stars"], mask, one["department"])
 
 
-def _encode(message: dict) -> bytes:
-    return base64.b64encode(json.dumps(message, ensure_ascii=False).encode("utf-8")) + b","
+def _fragment(doc: SearchDoc) -> bytes:
+    return (json.dumps({"u": doc.url, "t": doc.title, "i": doc.info, "x": doc.excerpt},
+                       ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-class ShardIndexer:
-    """Indexes pages into the shards named in ``wanted``, in a ``pagefind --service``
-    process fed while the caller renders.
+def _shard_count(postings: int) -> int:
+    # about 3 bytes a posting (a 1–2 byte gap and a weight) plus the term itself
+    want = max(1, postings * 3 // SHARD_BYTES)
+    n = MIN_SHARDS
+    while n < want and n < MAX_SHARDS:
+        n <<= 1
+    return n
 
-    The protocol is the one of Pagefind's own wrappers (base64 JSON messages separated by
-    commas). ``add`` encodes a page and queues it (pages of other shards are ignored); a
-    writer thread feeds the service, a reader thread collects its answers; ``finish``
-    waits for them, has each shard written to ``site/<folder>`` and stops the service.
+
+@dataclass
+class IndexOutput:
+    """One file of the index: its site path, a key deciding its bytes, and the bytes (None
+    when the file is unchanged since the previous build, whose manifest lists it)."""
+
+    path: str
+    key: str
+    data: bytes | None
+
+
+def shard_path(n: int) -> str:
+    return f"{FOLDER}/s/{n}.bin"
+
+
+def fragment_path(doc_id: int) -> str:
+    return f"{FOLDER}/f/{doc_id}.json"
+
+
+class IndexUpdate:
+    """One build's update of the index.
+
+    ``keys`` maps every searchable page's URL to the key of what the index holds of it;
+    ``make_doc(url)`` gives its ``SearchDoc`` (called only for new or changed pages);
+    ``previous`` is the state of the last build (None: index everything); ``read`` reads a
+    file of the previous build's index, ``listed`` tells whether the previous manifest
+    lists a path with a key.
     """
 
-    def __init__(self, site: Path, wanted: dict[int, str]):
-        self.site = site
-        self.wanted = wanted  # shard → bundle folder (site-relative)
-        self.error: BaseException | None = None
-        self.closed = False
-        self.pages = 0  # pages sent
-        self.indexed = 0  # pages the service has answered for
-        self.next_id = 0
-        self.lock = threading.Lock()
-        self.replies: dict[int, dict] = {}
-        self.answered = threading.Condition(self.lock)
-        self.proc = subprocess.Popen([str(_executable()), "--service"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        self.outbox: queue.Queue = queue.Queue(maxsize=WINDOW)
-        self.reader = threading.Thread(target=self._read, name="pagefind-reader", daemon=True)
-        self.writer = threading.Thread(target=self._write, name="pagefind-writer", daemon=True)
-        self.reader.start()
-        self.writer.start()
-        self.indexes = {shard: self._call({"type": "NewIndex", "config": config()})["index_id"]
-                        for shard in sorted(wanted)}
+    def __init__(self, keys: dict[str, str], make_doc: Callable[[str], SearchDoc],
+                 previous: IndexState | None, read: Callable[[str], bytes],
+                 listed: Callable[[str, str], bool]):
+        self.keys, self.make_doc, self.read, self.listed = keys, make_doc, read, listed
+        self.previous = previous if previous is not None and previous.format == _FORMAT else None
+        self.report = SearchReport()
 
-    # --- plumbing --------------------------------------------------------------------------
-    def _send(self, payload: dict) -> int:
-        with self.lock:
-            self.next_id += 1
-            message_id = self.next_id
-            if payload["type"] == "AddFile":
-                self.pages += 1
-        self.outbox.put(_encode({"message_id": message_id, "payload": payload}))
-        return message_id
-
-    def _wait(self, message_id: int) -> dict:
-        with self.answered:
-            while message_id not in self.replies and self.error is None:
-                self.answered.wait(timeout=1)
-            if self.error is not None:
-                raise SearchIndexError(f"Pagefind: {self.error}")
-            return self.replies.pop(message_id)
-
-    def _call(self, payload: dict) -> dict:
-        return self._wait(self._send(payload))
-
-    def _write(self) -> None:
-        assert self.proc.stdin
-        try:
-            while (data := self.outbox.get()) is not None:
-                self.proc.stdin.write(data)
-                self.proc.stdin.flush()
-        except OSError as exc:
-            self._fail(exc)
-
-    def _read(self) -> None:
-        assert self.proc.stdout
-        buf = b""
-        try:
-            while chunk := self.proc.stdout.read1(1 << 16):
-                buf += chunk
-                *messages, buf = buf.split(b",")
-                for raw in messages:
-                    message = json.loads(base64.b64decode(raw)) if raw else None
-                    if not message:
-                        continue
-                    payload = message.get("payload") or {}
-                    if payload.get("type") == "Error":
-                        self._fail(SearchIndexError(payload.get("message")))
-                        continue
-                    with self.answered:
-                        if payload.get("type") == "IndexedFile":
-                            self.indexed += 1
-                        else:
-                            self.replies[message.get("message_id")] = payload
-                        self.answered.notify_all()
-        except (OSError, ValueError) as exc:
-            self._fail(exc)
-        if self.proc.poll() not in (None, 0, -15):
-            self._fail(SearchIndexError(f"pagefind exited with {self.proc.returncode}"))
-
-    def _fail(self, exc: BaseException) -> None:
-        with self.answered:
-            self.error = self.error or exc
-            self.answered.notify_all()
-
-    # --- the interface ----------------------------------------------------------------------
-    def add(self, url: str, html: str) -> None:
-        shard = shard_of(url)
-        if shard in self.wanted and self.error is None and not self.closed:
-            self._send({"type": "AddFile", "index_id": self.indexes[shard], "url": url,
-                        "file_contents": html, "file_path": None})
-
-    def finish(self) -> SearchReport:
-        """Wait until every page sent is indexed, write each wanted shard, stop the service."""
-        started = time.perf_counter()
-        try:
-            with self.answered:  # every page indexed before any shard is written
-                while self.indexed < self.pages and self.error is None:
-                    self.answered.wait(timeout=1)
-            for shard, index_id in self.indexes.items():
-                self._call({"type": "WriteFiles", "index_id": index_id,
-                            "output_path": str(self.site / self.wanted[shard])})
-        finally:
-            self.close()
-        if self.error is not None:
-            raise SearchIndexError(f"搜索索引失败 / search indexing failed: {self.error}")
-        files = size = 0
-        for folder in self.wanted.values():
-            for dirpath, _, names in os.walk(self.site / folder):
-                for name in names:
-                    files += 1
-                    size += os.stat(os.path.join(dirpath, name)).st_size
-        return SearchReport(pages=self.pages, shards_indexed=len(self.wanted),
-                            seconds=round(time.perf_counter() - started, 3), files=files,
-                            size=size)
-
-    def close(self, abort: bool = False) -> None:
-        """Stop the service; ``abort`` (the build failed) kills it first, writing nothing."""
-        self.closed = True
-        if abort and self.proc.poll() is None:
-            self.proc.kill()
-        while True:  # nothing is pending after finish(); after a failure, drop the rest
+    def run(self) -> tuple[IndexState, list[IndexOutput]]:
+        old = self.previous
+        changed = sum(1 for u, k in self.keys.items() if u not in old.docs or old.docs[u].key != k) \
+            if old is not None else 0
+        # patching costs a shard read per term of a changed document: past a quarter of the
+        # documents, writing everything anew is cheaper (and refreshes the statistics)
+        if old is not None and changed * 4 <= len(self.keys) and self._consistent(old):
             try:
-                self.outbox.get_nowait()
-            except queue.Empty:
-                break
-        self.outbox.put(None)
-        self.writer.join(timeout=5)
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.reader.join(timeout=5)
+                return self._patch(self.previous)
+            except (OSError, SearchIndexError, ValueError, struct.error):
+                pass  # the previous index cannot be read back: index everything
+        return self._full()
 
-    def abort(self) -> None:
-        self.close(abort=True)
+    def _consistent(self, state: IndexState) -> bool:
+        """The previous site still holds every file the state describes, with its key."""
+        if len(state.shard_keys) != state.shards:
+            return False
+        if not all(self.listed(shard_path(n), k) for n, k in enumerate(state.shard_keys)):
+            return False
+        return all(self.listed(fragment_path(d.id), d.key) for d in state.docs.values())
+
+    # --- a full index ----------------------------------------------------------------------
+    def _full(self) -> tuple[IndexState, list[IndexOutput]]:
+        report = self.report
+        report.full = True
+        docs = {url: self.make_doc(url) for url in sorted(self.keys)}
+        state = IndexState(token=uuid.uuid4().hex, shards=MIN_SHARDS)
+        outputs: list[IndexOutput] = []
+        weighed = {}
+        total = 0
+        for url, doc in docs.items():
+            terms = search_terms.weigh(doc.fields)
+            weighed[url] = terms
+            total += len(terms)
+        state.shards = _shard_count(total)
+        shards: list[dict[str, tuple[list[int], bytearray]]] = [{} for _ in range(state.shards)]
+        for url, doc in docs.items():
+            entry = self._entry(state, url, doc, weighed[url])
+            outputs.append(IndexOutput(fragment_path(entry.id), entry.key, _fragment(doc)))
+            for term, w in zip(entry.terms, entry.weights, strict=True):
+                lists = shards[search_terms.shard_of(term, state.shards)]
+                found = lists.get(term)
+                if found is None:
+                    lists[term] = ([entry.id], bytearray((w,)))
+                else:
+                    found[0].append(entry.id)
+                    found[1].append(w)
+        state.shard_keys = []
+        for n, terms in enumerate(shards):
+            data = encode_shard({t: (ids, bytes(ws)) for t, (ids, ws) in terms.items()})
+            key = hashlib.sha1(data).hexdigest()
+            state.shard_keys.append(key)
+            outputs.append(IndexOutput(shard_path(n), key, data))
+        report.indexed = len(docs)
+        report.shards_written = state.shards
+        return self._finish(state, outputs)
+
+    def _entry(self, state: IndexState, url: str, doc: SearchDoc, terms: dict[str, int],
+               doc_id: int | None = None) -> _Doc:
+        if doc_id is None:
+            doc_id = state.next_id
+            state.next_id += 1
+        entry = _Doc(id=doc_id, key=self.keys[url], terms=tuple(terms),
+                     weights=bytes(terms.values()), record=_record(doc, state))
+        state.docs[url] = entry
+        return entry
+
+    # --- patching the previous index ----------------------------------------------------------
+    def _patch(self, old: IndexState) -> tuple[IndexState, list[IndexOutput]]:
+        report = self.report
+        state = IndexState(token=old.token, shards=old.shards, next_id=old.next_id,
+                           docs=dict(old.docs), values={k: list(v) for k, v in old.values.items()},
+                           shard_keys=list(old.shard_keys), generation=old.generation)
+        changed = [u for u, k in self.keys.items() if u not in old.docs or old.docs[u].key != k]
+        removed = [u for u in old.docs if u not in self.keys]
+        outputs: list[IndexOutput] = []
+        # shard → term → (ids to drop, postings to add)
+        drops: dict[int, dict[str, set[int]]] = {}
+        adds: dict[int, dict[str, list[tuple[int, int]]]] = {}
+        for url in changed + removed:
+            prev = old.docs.get(url)
+            if prev is not None:
+                for term in prev.terms:
+                    drops.setdefault(search_terms.shard_of(term, state.shards), {}) \
+                        .setdefault(term, set()).add(prev.id)
+        for url in removed:
+            prev = state.docs.pop(url)
+            # a removed id keeps an empty fragment's place: it is never reused while this
+            # index lives, so a browser's cached fragment cannot show another page
+            outputs.append(IndexOutput(fragment_path(prev.id), "removed", b"{}\n"))
+        for url in sorted(changed):
+            doc = self.make_doc(url)
+            terms = search_terms.weigh(doc.fields)
+            prev = old.docs.get(url)
+            entry = self._entry(state, url, doc, terms, prev.id if prev else None)
+            outputs.append(IndexOutput(fragment_path(entry.id), entry.key, _fragment(doc)))
+            for term, w in zip(entry.terms, entry.weights, strict=True):
+                adds.setdefault(search_terms.shard_of(term, state.shards), {}) \
+                    .setdefault(term, []).append((entry.id, w))
+        for n in sorted(set(drops) | set(adds)):
+            terms = decode_shard(self.read(shard_path(n)))
+            for term, ids in drops.get(n, {}).items():
+                if term in terms:
+                    keep = [(i, w) for i, w in zip(*terms[term], strict=True) if i not in ids]
+                    terms[term] = ([i for i, _ in keep], bytes(w for _, w in keep))
+            for term, postings in adds.get(n, {}).items():
+                merged = dict(zip(*terms.get(term, ([], b"")), strict=True))
+                merged.update(postings)
+                ids = sorted(merged)
+                terms[term] = (ids, bytes(merged[i] for i in ids))
+            data = encode_shard({t: v for t, v in terms.items() if v[0]})
+            key = hashlib.sha1(data).hexdigest()
+            if key != state.shard_keys[n]:
+                state.shard_keys[n] = key
+                outputs.append(IndexOutput(shard_path(n), key, data))
+                report.shards_written += 1
+        report.indexed = len(changed)
+        report.removed = len(removed)
+        # unchanged files: listed with their keys (the previous build wrote them)
+        fresh = {o.path for o in outputs}
+        for d in state.docs.values():
+            if fragment_path(d.id) not in fresh:
+                outputs.append(IndexOutput(fragment_path(d.id), d.key, None))
+        for n, key in enumerate(state.shard_keys):
+            if shard_path(n) not in fresh:
+                outputs.append(IndexOutput(shard_path(n), key, None))
+        for doc_id in range(state.next_id):
+            path = fragment_path(doc_id)
+            if path not in fresh and self.listed(path, "removed"):
+                outputs.append(IndexOutput(path, "removed", None))
+        return self._finish(state, outputs)
+
+    # --- the document table -----------------------------------------------------------------
+    def _finish(self, state: IndexState, outputs: list[IndexOutput]
+                ) -> tuple[IndexState, list[IndexOutput]]:
+        if any(o.data is not None for o in outputs):
+            state.generation += 1  # browsers fetch shards and fragments anew
+        table = bytearray(8 * state.next_id)  # removed ids stay zero: kind 0 never matches
+        for d in state.docs.values():
+            table[8 * d.id:8 * d.id + 8] = d.record
+        meta = {
+            "version": _FORMAT, "terms": search_terms.VERSION,
+            "generation": f"{state.token[:8]}-{state.generation}",
+            "documents": len(state.docs), "ids": state.next_id, "shards": state.shards,
+            "kinds": list(KINDS), "facets": FACETS,
+            "values": {k: state.values[k] for k in FACETS},
+            "table": base64.b64encode(bytes(table)).decode("ascii"),
+        }
+        data = (json.dumps(meta, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        outputs.append(IndexOutput(META, "meta:" + hashlib.sha1(data).hexdigest(), data))
+        self.report.pages = len(state.docs)
+        self.report.shards = state.shards
+        self.report.postings = sum(len(d.terms) for d in state.docs.values())
+        return state, outputs
+
+
+def read_index(site: Path) -> dict[str, dict[str, int]]:
+    """term → {page URL: weight} of a built site's index (for tests and inspection)."""
+    meta = json.loads((site / META).read_text(encoding="utf-8"))
+    urls_ = {}
+    for doc_id in range(meta["ids"]):
+        frag = json.loads((site / fragment_path(doc_id)).read_text(encoding="utf-8"))
+        if frag.get("u"):
+            urls_[doc_id] = frag["u"]
+    found: dict[str, dict[str, int]] = {}
+    for n in range(meta["shards"]):
+        for term, (ids, weights) in decode_shard((site / shard_path(n)).read_bytes()).items():
+            found[term] = {urls_[i]: w for i, w in zip(ids, weights, strict=True)}
+    return found

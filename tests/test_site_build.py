@@ -20,6 +20,7 @@ from rdflib.compare import isomorphic
 import site_builder.build as build_module
 from registry.snapshot import load_snapshot
 from site_builder.build import MANIFEST, BuildError, build
+from site_builder.search_index import decode_shard, encode_shard, read_index
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -189,16 +190,21 @@ def test_abolished_powers_get_a_tombstone_page(site: Path, snap) -> None:
         assert f'href="/powers/{s}/"' in html
 
 
-def test_search_index_is_built_with_facets_and_codes(site: Path, snap) -> None:
-    bundles = json.loads((site / "pagefind" / "shards.json").read_text())["bundles"]
-    entry = json.loads((site / bundles[0].lstrip("/") / "pagefind-entry.json").read_text())
-    assert list(entry["languages"]) == ["zh-cn"]
-    assert entry["languages"]["zh-cn"]["page_count"] == \
-        len(snap.powers) + len(snap.departments) + len(snap.laws)
-    html = power_page(site, next(iter(snap.powers))).read_text(encoding="utf-8")
-    for facet in ("department", "type", "level", "stars", "status"):
-        assert f'data-pagefind-filter="{facet}"' in html
-    assert 'data-pagefind-meta="code"' in html and '<html lang="zh-cn">' in html
+def test_search_index_holds_every_searchable_page_with_facets_and_codes(site: Path, snap) -> None:
+    meta = json.loads((site / "search-index" / "meta.json").read_text())
+    assert meta["documents"] == len(snap.powers) + len(snap.departments) + len(snap.laws)
+    departments = {d.name for d in snap.departments.values()}
+    assert departments <= set(meta["values"]["department"])
+    assert {"行政许可", "行政处罚"} <= set(meta["values"]["type"])
+    terms = read_index(site)
+    code, power = next(iter(sorted(snap.powers.items())))
+    assert list(terms[code]) == [f"/powers/{code}/"]  # a code finds its power alone
+    assert f"/powers/{code}/" in terms[code[:6]]  # and its prefix its department's powers
+    title_bigram = next(t for t in (power.title[i:i + 2] for i in range(len(power.title) - 1))
+                        if "\u4e00" <= t[0] <= "\u9fff" and "\u4e00" <= t[1] <= "\u9fff")
+    assert f"/powers/{code}/" in terms[title_bigram]
+    # a word in the title weighs more than the same word in a citation only
+    assert max(terms["许可"].values()) > min(terms["许可"].values())
 
 
 def test_open_data_page_lists_dumps_with_true_sizes_and_checksums(site: Path) -> None:
@@ -364,10 +370,50 @@ def test_history_change_log_and_feeds_come_from_git(registry_copy: Path, tmp_pat
         assert entries and "调整承办机构" in entries[0].find("{http://www.w3.org/2005/Atom}title").text
 
 
-def test_pagefind_bundle_files_are_compressed_index_chunks(site: Path) -> None:
-    bundles = json.loads((site / "pagefind" / "shards.json").read_text())["bundles"]
-    chunk = next((site / bundles[0].lstrip("/") / "index").iterdir())
-    assert gzip.decompress(chunk.read_bytes())  # served as-is by any static host
+def test_search_shards_decode_to_what_was_encoded() -> None:
+    terms = {"道路": ([0, 3, 700, 70_000], bytes([9, 255, 1, 30])), "3301": ([5], bytes([200]))}
+    assert decode_shard(encode_shard(terms)) == \
+        {t: (ids, w) for t, (ids, w) in terms.items()}
+
+
+def test_rebuild_patches_the_index_to_what_a_full_index_holds(registry_copy: Path,
+                                                             tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(registry_copy, out, dumps=False)
+    before = {p.relative_to(out): p.stat().st_mtime_ns
+              for p in (out / "search-index").rglob("*") if p.is_file()}
+    path = sorted((registry_copy / "data" / "powers").rglob("*.ttl"))[3]
+    text = path.read_text(encoding="utf-8")
+    old_title = re.search(r'dcterms:title\s+"([^"]*)"@zh', text).group(1)
+    path.write_text(text.replace(f'"{old_title}"@zh', '"蜂鸟养殖场登记"@zh', 1), encoding="utf-8")
+    report = build(registry_copy, out, dumps=False)
+    assert not report.search.full and report.search.indexed == 1
+    after = {p.relative_to(out): p.stat().st_mtime_ns
+             for p in (out / "search-index").rglob("*") if p.is_file()}
+    rewritten = [p for p, t in after.items() if before.get(p) != t]
+    assert len(rewritten) <= 2 + report.search.shards_written  # meta, fragment, some shards
+    assert report.search.shards_written < report.search.shards
+    patched = read_index(out)
+    url = f"/powers/{path.stem}/"
+    assert url in patched["蜂鸟"] and url in patched["养殖"]
+    fresh = tmp_path / "fresh"
+    build(registry_copy, fresh, dumps=False)
+    assert read_index(fresh) == patched  # the same terms, pages and weights
+    # the old title's words weigh no more than a mention in the legal basis now
+    title_weight = patched["蜂鸟"][url]
+    for t in (old_title[i:i + 2] for i in range(len(old_title) - 1)):
+        assert patched.get(t, {}).get(url, 0) < title_weight, t
+
+
+def test_a_deleted_cache_means_a_full_index_never_a_stale_one(registry_copy: Path,
+                                                            tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(registry_copy, out, dumps=False)
+    cache = registry_copy / ".powers-cache" / "site-search.pickle"
+    assert cache.exists()
+    cache.unlink()
+    report = build(registry_copy, out, dumps=False)
+    assert report.search.full
 
 
 def test_the_manifest_describes_every_file_the_builder_wrote(site: Path) -> None:

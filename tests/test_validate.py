@@ -197,11 +197,26 @@ def test_cache_reuses_work_and_sees_edits(registry_copy):
 
 def test_corrupted_cache_is_rebuilt(registry_copy):
     validate(registry_copy)
-    cache = registry_copy / ".powers-cache" / "records.pickle"
-    cache.write_bytes(cache.read_bytes()[:-100] + b"garbage")
+    shards = sorted((registry_copy / ".powers-cache" / "records").glob("*.pickle"))
+    assert len(shards) > 1  # one file per shard of the records
+    for shard in shards:
+        shard.write_bytes(shard.read_bytes()[:-100] + b"garbage")
     report = validate(registry_copy)
     assert report.ok and report.checked == report.records["power"] + report.records[
         "department"] + report.records["law"]
+
+
+def test_one_changed_record_rewrites_one_cache_shard(registry_copy):
+    validate(registry_copy)
+    folder = registry_copy / ".powers-cache" / "records"
+    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.pickle")}
+    path = sorted((registry_copy / "data" / "powers").rglob("*.ttl"))[0]
+    path.write_text(path.read_text(encoding="utf-8").replace("@zh ;", "@zh ;\n", 1),
+                    encoding="utf-8")
+    report = validate(registry_copy)
+    assert report.checked == 1
+    after = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.pickle")}
+    assert sum(1 for name, t in after.items() if before.get(name) != t) == 1
 
 
 @pytest.mark.corpus

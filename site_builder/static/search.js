@@ -1,6 +1,9 @@
-// 搜索 / Search: the site's only script. Pagefind's API (static index, no server), our own
-// small UI: facets (OR within a facet, AND across facets), ranked results, highlighted
-// excerpts. Record text is only ever inserted as text, never as HTML.
+// 搜索 / Search: the site's only script. The static index in /search-index/ (no server;
+// search-engine.js reads it), our own small UI: facets (OR within a facet, AND across
+// facets), ranked results, highlighted matches. Record text is only ever inserted as
+// text, never as HTML.
+import { SearchIndex, highlight } from "./search-engine.js";
+
 const PAGE = 20;
 const form = document.getElementById("search-form");
 const input = document.getElementById("q");
@@ -15,8 +18,10 @@ const facetCount = document.getElementById("facet-count");
 if (window.matchMedia("(min-width: 52rem)").matches) facetBox.open = true;
 const FACETS = facetSets.map((f) => f.dataset.facet);
 
-const state = { selected: Object.fromEntries(FACETS.map((k) => [k, new Set()])), results: [], shown: 0 };
-let pagefind;
+const state = { selected: Object.fromEntries(FACETS.map((k) => [k, new Set()])), results: [], groups: [], shown: 0 };
+const DEBOUNCE_MS = 150;
+const EXCERPT = 90; // characters of an excerpt
+let index;
 let generation = 0;
 
 function readUrl() {
@@ -35,7 +40,7 @@ function writeUrl() {
 
 function filterArg() {
   const filters = {};
-  for (const key of FACETS) if (state.selected[key].size) filters[key] = { any: [...state.selected[key]] };
+  for (const key of FACETS) if (state.selected[key].size) filters[key] = state.selected[key];
   return filters;
 }
 
@@ -86,50 +91,47 @@ function renderFacets(counts) {
   facetCount.textContent = chosen ? `（${chosen}）` : "";
 }
 
-// Pagefind's excerpt is entity-encoded text with <mark> around matches: rebuild it as nodes.
-function excerptNodes(excerpt) {
-  const out = [];
-  const decode = (s) => new DOMParser().parseFromString(`<!doctype html><body>${s}`, "text/html").body.textContent;
-  let marked = false;
-  for (const part of excerpt.split(/(<\/?mark>)/)) {
-    if (part === "<mark>") { marked = true; continue; }
-    if (part === "</mark>") { marked = false; continue; }
-    const text = document.createTextNode(decode(part.replace(/<[^>]*>/g, "")));
-    if (marked) {
-      const m = document.createElement("mark");
-      m.append(text);
-      out.push(m);
-    } else out.push(text);
-  }
-  return out;
+// Plain and marked parts of a text as nodes (textContent only: never parsed as HTML).
+function markedNodes(parts) {
+  return parts.map((part) => {
+    const text = document.createTextNode(part.text);
+    if (!part.mark) return text;
+    const m = document.createElement("mark");
+    m.append(text);
+    return m;
+  });
 }
 
 async function showMore(gen) {
   const slice = state.results.slice(state.shown, state.shown + PAGE);
-  const data = await Promise.all(slice.map((r) => r.data()));
+  const data = await Promise.all(slice.map((id) => index.fragment(id)));
   if (gen !== generation) return;
   for (const d of data) {
+    if (!d.u) continue;
     const li = document.createElement("li");
     const title = document.createElement("a");
     title.className = "result-title";
-    title.href = d.url;
-    title.textContent = d.meta.title || d.url;
+    title.href = d.u;
+    title.append(...markedNodes(highlight(d.t || d.u, state.groups)));
     li.append(title);
     const info = document.createElement("p");
     info.className = "muted";
-    const bits = [d.meta.code, (d.filters.type || [])[0], (d.filters.department || [])[0], (d.filters.status || [])[0]];
-    info.textContent = bits.filter(Boolean).join(" · ");
+    info.textContent = d.i || "";
     li.append(info);
-    const p = document.createElement("p");
-    p.append(...excerptNodes(d.excerpt || ""));
-    li.append(p);
+    if (d.x) {
+      const p = document.createElement("p");
+      p.append(...markedNodes(highlight(d.x, state.groups, EXCERPT)));
+      li.append(p);
+    }
     list.append(li);
   }
   state.shown += slice.length;
   moreButton.hidden = state.shown >= state.results.length;
 }
 
-async function run() {
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function run({ debounce = false } = {}) {
   writeUrl();
   const gen = ++generation;
   const term = input.value.trim();
@@ -139,17 +141,20 @@ async function run() {
     list.replaceChildren();
     moreButton.hidden = true;
     statusEl.textContent = "输入关键词或选择筛选条件。Type a search or choose a filter.";
-    renderFacets(await pagefind.filters());
+    renderFacets((await index.search("", {})).counts);
     return;
   }
   statusEl.textContent = "正在搜索… Searching…";
-  const search = await pagefind.debouncedSearch(term || null, { filters }, 150);
-  if (search === null || gen !== generation) return;
+  if (debounce) await pause(DEBOUNCE_MS);
+  if (gen !== generation) return;
+  const search = await index.search(term, filters);
+  if (gen !== generation) return;
   state.results = search.results;
+  state.groups = search.groups;
   state.shown = 0;
   list.replaceChildren();
   const n = search.results.length;
-  renderFacets(search.filters);
+  renderFacets(search.counts);
   await showMore(gen);
   if (gen !== generation) return;
   // announced last, once results and facets are on the page
@@ -161,21 +166,13 @@ async function run() {
 async function start() {
   readUrl();
   try {
-    // The index lives in a content-addressed folder named by shards.json (see
-    // site_builder/search_index.py); more than one bundle is merged.
-    const manifest = await (await fetch("/pagefind/shards.json")).json();
-    const [primary, ...others] = manifest.bundles;
-    pagefind = await import(`${primary}pagefind.js`);
-    await pagefind.options({ basePath: primary, excerptLength: 40 });
-    for (const bundle of others) await pagefind.mergeIndex(bundle);
-    pagefind.init();
-    await pagefind.filters(); // loads the facet data: searches then count by facet
+    index = await SearchIndex.open("/search-index/");
   } catch (e) {
     statusEl.textContent = "搜索索引无法加载。The search index could not be loaded.";
     return;
   }
   form.addEventListener("submit", (e) => { e.preventDefault(); run(); });
-  input.addEventListener("input", () => run());
+  input.addEventListener("input", () => run({ debounce: true }));
   moreButton.addEventListener("click", () => showMore(generation));
   clearButton.addEventListener("click", () => {
     for (const k of FACETS) state.selected[k].clear();
