@@ -3,7 +3,6 @@ record's own graph, record text cannot run script, and rebuilds are incremental 
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import re
