@@ -816,8 +816,8 @@ def build_site(
     """生成静态网站 / Build the static site: every power, department, law and code list.
 
     Pages, each record's Turtle and JSON-LD, dumps with DCAT, Atom feeds and a Chinese
-    full-text search index (Pagefind). Only what changed since the last build is
-    rendered again; a failed build (a broken link, a failing step) leaves the previous
+    full-text search index (static files, no server). Only what changed since the last
+    build is rendered again, and only the changed records are re-indexed; a failed build (a broken link, a failing step) leaves the previous
     site untouched and exits 2. Example: powers build --out _site
     """
     from registry.namespaces import BASE
@@ -839,8 +839,9 @@ def build_site(
         return
     search_note = ""
     if report.search is not None:
-        search_note = (f"；搜索索引 search index: {report.search.shards_indexed}/"
-                       f"{report.search.shards} 个分片重建 shards rebuilt")
+        s = report.search
+        search_note = (f"；搜索索引 search index: {'全部重建 rebuilt' if s.full else '更新 updated'} "
+                       f"{s.indexed:,} 页 pages, {s.shards_written}/{s.shards} 个分片 shards")
     out.print(f"[green]✓[/green] {report.out}：{report.pages:,} 个页面 pages，本次生成 rendered "
               f"{report.rendered:,}，写入 written {report.written:,} 个文件 files，"
               f"共 {report.files:,} 个文件 files、{report.size / 1e6:,.1f} MB"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+import subprocess
 from pathlib import Path
 
 DATA_DIR = "data"
@@ -30,22 +30,57 @@ def blob_id(data: bytes) -> str:
     return h.hexdigest()
 
 
-@dataclass(frozen=True)
 class SourceFile:
-    """One file of a registry: its root-relative POSIX path, bytes and git blob id."""
+    """One file of a registry: its root-relative POSIX path, bytes and git blob id.
 
-    path: str
-    data: bytes
-    blob: str
+    A file of the working tree that git already knows unchanged gets its blob id from the
+    index and reads its bytes only when they are asked for (``data``): a run that finds a
+    file's work in the cache never reads it.
+    """
+
+    __slots__ = ("path", "blob", "_data", "_full")
+
+    def __init__(self, path: str, data: bytes | None = None, blob: str = "", *,
+                 full: Path | None = None):
+        self.path = path
+        self.blob = blob
+        self._data = data
+        self._full = full  # where to read the bytes from, when not given
 
     @classmethod
     def from_bytes(cls, path: str, data: bytes) -> SourceFile:
-        return cls(path=path, data=data, blob=blob_id(data))
+        return cls(path, data, blob_id(data))
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            data = self._full.read_bytes() if self._full is not None else b""
+            blob = blob_id(data)
+            if blob != self.blob:  # changed on disk since it was listed: the bytes win
+                self.blob = blob
+            self._data = data
+        return self._data
 
     @property
     def kind(self) -> str:
         """``power``, ``department``, ``law``, ``vocabulary``, ``ontology`` or ``other``."""
         return kind_of(self.path)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.path!r}, blob={self.blob[:12]!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SourceFile) and (self.path, self.blob) == (other.path, other.blob)
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.blob))
+
+    def __getstate__(self) -> tuple:
+        return (self.path, self.data, self.blob)
+
+    def __setstate__(self, state: tuple) -> None:
+        self.path, self._data, self.blob = state
+        self._full = None
 
 
 def kind_of(path: str) -> str:
@@ -94,21 +129,87 @@ def read_file(root: Path, path: str, limit: int | None = None) -> SourceFile:
     """Read one root-relative file. Past ``limit`` bytes only the size is kept (data empty)."""
     full = Path(root) / path
     if limit is not None and full.stat().st_size > limit:
-        return OversizedFile(path=path, data=b"", blob="", size=full.stat().st_size)
+        return OversizedFile(path, b"", "", size=full.stat().st_size)
     return SourceFile.from_bytes(path, full.read_bytes())
 
 
-@dataclass(frozen=True)
 class OversizedFile(SourceFile):
     """A file too large to be a record; it is reported, never parsed."""
 
-    size: int = 0
+    __slots__ = ("size",)
+
+    def __init__(self, path: str, data: bytes | None = None, blob: str = "", *, size: int = 0,
+                 full: Path | None = None):
+        super().__init__(path, data, blob, full=full)
+        self.size = size
+
+    def __getstate__(self) -> tuple:
+        return (self.path, self.data, self.blob, self.size)
+
+    def __setstate__(self, state: tuple) -> None:
+        self.path, self._data, self.blob, self.size = state
+        self._full = None
+
+
+_GIT_ENV = {"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+
+
+def _git(root: Path, *args: str) -> bytes | None:
+    try:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=60,
+                              env={**os.environ, **_GIT_ENV})
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def git_index_blobs(root: Path) -> dict[str, str] | None:
+    """Root-relative path → blob id of every file under ``data/`` that git tracks and that
+    is unchanged in the working tree (git compares file stats, and content when they are
+    racy). None when git cannot say it exactly: not a repository, or line-ending and other
+    filters configured (then a blob id is not the hash of the bytes on disk)."""
+    top = _git(root, "rev-parse", "--show-toplevel")
+    if top is None:
+        return None
+    config = _git(root, "config", "--get", "core.autocrlf") or b""
+    if config.strip().lower() in (b"true", b"input") or \
+            (Path(top.decode().strip()) / ".gitattributes").exists() or \
+            (root / ".gitattributes").exists() or (root / DATA_DIR / ".gitattributes").exists():
+        return None
+    staged = _git(root, "ls-files", "-s", "-z", "--", DATA_DIR)
+    modified = _git(root, "ls-files", "-m", "-z", "--", DATA_DIR)
+    if staged is None or modified is None:
+        return None
+    changed = set(modified.decode("utf-8", "surrogateescape").split("\0"))
+    found = {}
+    for entry in staged.decode("utf-8", "surrogateescape").split("\0"):
+        if not entry:
+            continue
+        meta, _, path = entry.partition("\t")
+        mode, blob, stage = meta.split(" ")
+        if mode in ("100644", "100755") and stage == "0" and path not in changed:
+            found[path] = blob
+    return found
 
 
 def working_tree(root: Path) -> list[SourceFile]:
-    """Every data file of the registry at ``root`` as it is on disk."""
+    """Every data file of the registry at ``root`` as it is on disk (files git knows
+    unchanged are read only when their bytes are needed)."""
     root = check_root(root)
-    return [read_file(root, p, MAX_RECORD_BYTES) for p in list_data_paths(root)]
+    known = git_index_blobs(root) or {}
+    files: list[SourceFile] = []
+    for p in list_data_paths(root):
+        blob = known.get(p)
+        if blob is None:
+            files.append(read_file(root, p, MAX_RECORD_BYTES))
+            continue
+        full = root / p
+        size = full.stat().st_size
+        if size > MAX_RECORD_BYTES:
+            files.append(OversizedFile(p, b"", "", size=size))
+        else:
+            files.append(SourceFile(p, None, blob, full=full))
+    return files
 
 
 def shape_files(root: Path) -> list[SourceFile]:

@@ -1,11 +1,13 @@
 """Validation of a whole registry: all four layers, every problem reported together.
 
 Layers: (1) syntax, (2) record rules, (3) SHACL shapes, (4) cross-record rules. Per-file
-work (1–3) is cached by content; (4) always runs over all records and takes milliseconds.
+work (1–3) is cached by content; (4) always runs over all records, from the compact
+``PowerRefs`` of each (cached apart, so a run over a few files reads no other model).
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -13,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import crossrules
-from .cache import record_cache
+from .cache import RECORD_SHARDS, RecordCache, code_fingerprint, record_cache
+from .crossrules import PowerRefs
 from .diagnostics import Diagnostic, DiagnosticSummary, error, sort_key
 from .loader import FileOutcome, process
 from .model import Department, Law, Power
@@ -66,22 +69,35 @@ def validate(root: Path, *, files: list[SourceFile] | None = None, only: set[str
         on_total(len(records))
 
     cache = record_cache(root, enabled=use_cache)
+    refs = refs_cache(root, enabled=use_cache)
     selected = records if only is None else [f for f in records if f.path in only]
     unselected = [] if only is None else [f for f in records if f.path not in only]
     outcomes = process(selected, shapes=shapes, cache=cache, jobs=jobs, progress=progress)
     checked = len(selected) - cache.hits
-    # the rest only needs its model, for the cross-record rules
-    outcomes += process(unselected, cache=cache, jobs=jobs, progress=progress)
+    views = [(o.kind, _view(o, refs)) for o in outcomes]
+    # the rest only needs what the cross-record rules read of it
+    todo = []
+    for f in unselected:
+        hit = refs.get(f.path, f.blob)
+        if hit is None:
+            todo.append(f)
+        else:
+            views.append(hit)
+    if progress and len(unselected) > len(todo):
+        progress(len(unselected) - len(todo))
+    views += [(o.kind, _view(o, refs)) for o in process(todo, cache=cache, jobs=jobs,
+                                                        progress=progress)]
     cache.save()
+    refs.save()
 
     report = Report(files=len(files), checked=checked)
     for o in outcomes:
-        if o.path in (only or by_path):
-            report.diagnostics += o.all_diagnostics
-        report.records[o.kind] += 1
+        report.diagnostics += o.all_diagnostics
+    for kind, _ in views:
+        report.records[kind] += 1
     report.diagnostics += _other_files(others)
 
-    ctx = _context(outcomes, others, by_path)
+    ctx = _context([v for _, v in views if v is not None], others, by_path)
     report.diagnostics += crossrules.check(ctx)
     report.diagnostics.sort(key=sort_key)
     report.seconds = time.perf_counter() - started
@@ -103,7 +119,24 @@ def _other_files(others: list[SourceFile]) -> list[Diagnostic]:
     return found
 
 
-def _context(outcomes: list[FileOutcome], others: list[SourceFile],
+def refs_cache(root: Path, enabled: bool = True) -> RecordCache:
+    """Each record file's ``PowerRefs`` (or department or law model), by path and blob."""
+    digest = hashlib.sha1(code_fingerprint().encode())
+    digest.update((Path(__file__).parent / "crossrules.py").read_bytes())
+    return RecordCache(root, "refs", digest.hexdigest(), enabled=enabled, shards=RECORD_SHARDS)
+
+
+def _view(o: FileOutcome, refs: RecordCache):
+    """What the cross-record rules read of one file (None: no usable model), remembered."""
+    m = o.model
+    view = PowerRefs.of(m) if isinstance(m, Power) else m if isinstance(m, Department | Law) \
+        else None
+    if refs.get(o.path, o.blob) is None:
+        refs.put(o.path, o.blob, (o.kind, view))
+    return view
+
+
+def _context(views: list, others: list[SourceFile],
              by_path: dict[str, SourceFile]) -> crossrules.CrossContext:
     texts: dict[str, list[str]] = {}
 
@@ -118,9 +151,9 @@ def _context(outcomes: list[FileOutcome], others: list[SourceFile],
     schemes = load_schemes([f for f in others if f.kind == "vocabulary"])
     concepts = {s.name: {c.key for c in s.concepts} for s in schemes}
     return crossrules.CrossContext(
-        powers=[o.model for o in outcomes if isinstance(o.model, Power)],
-        departments=[o.model for o in outcomes if isinstance(o.model, Department)],
-        laws={o.model.id: o.model for o in outcomes if isinstance(o.model, Law)},
+        powers=[v for v in views if isinstance(v, PowerRefs)],
+        departments=[v for v in views if isinstance(v, Department)],
+        laws={v.id: v for v in views if isinstance(v, Law)},
         concepts=concepts,
         line_of=line_of,
     )

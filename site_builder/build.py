@@ -281,11 +281,11 @@ def _record_outputs(snap: Snapshot, pages: list[Page]) -> list[Output]:
     def add(url_ttl: str, url_jsonld: str, path: str, page_url: str) -> None:
         src = snap.files[path]
         page = by_url.get(page_url)
-        outs.append(Output(urls.output_path(url_ttl), "ttl:" + src.blob, lambda d=src.data: d))
+        outs.append(Output(urls.output_path(url_ttl), "ttl:" + src.blob, lambda s=src: s.data))
         if page is not None:
             make = lambda p=page: (p.json_ld() + "\n").encode()  # noqa: E731
         else:
-            make = lambda d=src.data: (jsonld_dumps(to_jsonld(parse(d))) + "\n").encode()  # noqa: E731
+            make = lambda s=src: (jsonld_dumps(to_jsonld(parse(s.data))) + "\n").encode()  # noqa: E731
         outs.append(Output(urls.output_path(url_jsonld), _key("jsonld", fp, src.blob), make))
 
     for code, p in snap.powers.items():
@@ -304,7 +304,7 @@ def _record_outputs(snap: Snapshot, pages: list[Page]) -> list[Output]:
         else:
             continue
         outs.append(Output(urls.output_path(urls.vocabulary_file(name)), "ttl:" + src.blob,
-                           lambda d=src.data: d))
+                           lambda s=src: s.data))
     return outs
 
 

@@ -3,7 +3,9 @@ and opens a power, facets narrow results, pages work by keyboard and on a 375 px
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import re
 import http.server
 import threading
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from site_builder.build import build
+from site_builder.search_terms import fnv1a, text_terms
 
 pytestmark = pytest.mark.browser
 
@@ -24,19 +27,28 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def base_url(small_registry: Path, tmp_path_factory):
-    """The small registry's site served on 127.0.0.1 (a free port) for the module."""
-    site = tmp_path_factory.mktemp("browser-site") / "_site"
-    build(small_registry, site)
+@contextlib.contextmanager
+def serve(site: Path):
+    """A built site served on 127.0.0.1 (a free port) by a plain static server."""
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def base_url(small_registry: Path, tmp_path_factory):
+    """The small registry's site, served for the module."""
+    site = tmp_path_factory.mktemp("browser-site") / "_site"
+    build(small_registry, site)
+    with serve(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -154,5 +166,55 @@ def test_pages_work_without_javascript(browser, base_url) -> None:
         with pg.expect_navigation():
             pg.locator("table.powers a").first.click()
         assert "/powers/" in pg.url and pg.locator("h1").is_visible()
+    finally:
+        context.close()
+
+
+SAMPLES = ["道路旅客运输经营许可", "对未经许可擅自从事机动车驾驶员培训业务的处罚",
+           "３３０１１８００１０００ ＧＢ／Ｔ 39046—2020", "危险化学品 安全生产", "税", "A-1 b_2 Ｃ３"]
+
+
+def test_the_browser_cuts_text_as_the_index_does(page, base_url) -> None:
+    page.goto(f"{base_url}/search/")
+    got = page.evaluate("""async (samples) => {
+        const e = await import("/static/search-engine.js");
+        return samples.map((s) => [e.textTerms(s, {unigrams: true, prefixes: true}),
+                                   e.textTerms(s).map(e.fnv1a)]);
+    }""", SAMPLES)
+    for sample, (terms, hashes) in zip(SAMPLES, got, strict=True):
+        assert terms == text_terms(sample, unigrams=True, prefixes=True), sample
+        assert hashes == [fnv1a(t) for t in text_terms(sample)], sample
+
+
+def test_a_two_word_query_also_finds_the_words_apart(page, base_url) -> None:
+    # 运输许可: the bigram 输许 stands in few names; 运输 … 许可 apart in many
+    page.goto(f"{base_url}/search/?q=运输许可")
+    assert results_count(page) > 1
+    assert page.locator("#results li mark").count() > 0
+
+
+def test_a_one_character_query_finds_names_holding_it(page, base_url) -> None:
+    page.goto(f"{base_url}/search/?q=费")
+    assert results_count(page) >= 1
+    assert all("费" in t for t in page.locator("#results a.result-title").all_inner_texts())
+
+
+def test_search_results_show_record_text_as_text(browser, registry_copy, tmp_path) -> None:
+    path = sorted((registry_copy / "data" / "powers" / "jiaotong").glob("*.ttl"))[0]
+    evil = '<img src=x onerror="window.pwned=1">鲸鱼观测登记'
+    text = re.sub(r'dcterms:title\s+"([^"]*)"@zh', lambda m: 'dcterms:title "' + evil.replace('"', '\\"') + '"@zh',
+                  path.read_text(encoding="utf-8"), count=1)
+    path.write_text(text, encoding="utf-8")
+    site = tmp_path / "_site"
+    build(registry_copy, site, dumps=False)
+    context = browser.new_context()
+    pg = context.new_page()
+    try:
+        with serve(site) as url:
+            pg.goto(f"{url}/search/?q=鲸鱼观测")
+            assert results_count(pg) == 1
+            assert pg.locator("#results a.result-title").inner_text() == evil
+            assert pg.locator("#results img").count() == 0
+            assert pg.evaluate("window.pwned") is None
     finally:
         context.close()
