@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import re
 import http.server
+import re
 import threading
 from pathlib import Path
 
