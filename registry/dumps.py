@@ -16,6 +16,9 @@ again and the dumps are joined from the cache; only the XLSX is written whole.
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -23,7 +26,7 @@ from .cache import RECORD_SHARDS, RecordCache, code_fingerprint
 from .cells import Codes, power_row
 from .exporter import (
     RdfFile,
-    csv_bytes,
+    csv_chunks,
     jsonld_join,
     jsonld_piece,
     ntriples_piece,
@@ -31,7 +34,6 @@ from .exporter import (
     select_powers,
     turtle_join,
     turtle_piece,
-    write_atomic,
     xlsx_bytes,
 )
 from .snapshot import Snapshot
@@ -86,26 +88,38 @@ def _labels_key(snap: Snapshot) -> str:
     return digest.hexdigest()
 
 
-def dump_bytes(snap: Snapshot, root: Path | None = None) -> dict[str, bytes]:
-    """Every dump's bytes, by format. With ``root``, each file's share is cached in the
-    registry's cache folder (see the module docstring)."""
+@dataclass
+class _Shares:
+    """Every file's share of each dump, in file order, and one table row per power."""
+
+    ttl: list[tuple[list[str], bytes]]
+    nt: list[bytes]
+    jsonld: list[list[bytes]]
+    rows: list[dict]
+
+
+def _shares(snap: Snapshot, root: Path | None) -> _Shares:
     cache = RecordCache(root, "dumps", _fingerprint(), shards=RECORD_SHARDS) \
         if root is not None else None
     labels = _labels_key(snap)
-    ttl, nt, jsonld = [], [], []
-    for path in record_paths(snap):
+    shares = _Shares([], [], [], [])
+    paths = record_paths(snap)
+    for path in paths:
         src = snap.files[path]
         piece = cache.get(path, src.blob) if cache else None
         if piece is None:
-            f = RdfFile(path, src.data.decode("utf-8"), parse(src.data))
-            piece = (turtle_piece(f), ntriples_piece(f), jsonld_piece(f))
+            data = src.read()
+            f = RdfFile(path, data.decode("utf-8"), parse(data))
+            head, body = turtle_piece(f)
+            # kept as UTF-8 bytes: half the memory of str for text mixing CJK and ASCII
+            piece = ((head, body.encode()), ntriples_piece(f).encode(),
+                     [line.encode() for line in jsonld_piece(f)])
             if cache:
                 cache.put(path, src.blob, piece)
-        ttl.append(piece[0])
-        nt.append(piece[1])
-        jsonld.append(piece[2])
+        shares.ttl.append(piece[0])
+        shares.nt.append(piece[1])
+        shares.jsonld.append(piece[2])
     codes = None
-    rows = []
     for seq, p in enumerate(select_powers(snap), start=1):
         key = (p.path, f"{snap.files[p.path].blob}:{labels}")
         row = cache.get(*key) if cache else None
@@ -114,30 +128,71 @@ def dump_bytes(snap: Snapshot, root: Path | None = None) -> dict[str, bytes]:
             row = power_row(snap, p, codes, 0)
             if cache:
                 cache.put(*key, row)
-        rows.append({**row, "seq": seq})
+        shares.rows.append({**row, "seq": seq})
     if cache:
-        cache.retain({(p, snap.files[p].blob) for p in record_paths(snap)} |
+        cache.retain({(p, snap.files[p].blob) for p in paths} |
                      {(p.path, f"{snap.files[p.path].blob}:{labels}") for p in snap.powers.values()})
         cache.save()
-    return {
-        "ttl": turtle_join(ttl).encode("utf-8"),
-        "nt": "".join(nt).encode("utf-8"),
-        "jsonld": jsonld_join(jsonld).encode("utf-8"),
-        "csv": csv_bytes(rows),
-        "xlsx": xlsx_bytes(rows),
-    }
+    return shares
+
+
+def _chunks(fmt: str, shares: _Shares) -> Iterator[bytes]:
+    """A dump's bytes in pieces (the same bytes as ``exporter.export_bytes``), so that a
+    dump of 40,000 records is never held whole in memory."""
+    if fmt == "ttl":
+        head = turtle_join((h, "") for h, _ in shares.ttl).split("\n\n", 1)[0]
+        yield (head + "\n\n").encode("utf-8")
+        for i, (_, body) in enumerate(shares.ttl):
+            if i:
+                yield b"\n"
+            yield body
+    elif fmt == "nt":
+        yield from shares.nt
+    elif fmt == "jsonld":
+        head, _, tail = jsonld_join([["\0"]]).partition("\0")
+        yield head.encode("utf-8")
+        first = True
+        for piece in shares.jsonld:
+            for line in piece:
+                if not first:
+                    yield b",\n"
+                yield line
+                first = False
+        yield tail.encode("utf-8")
+    elif fmt == "csv":
+        yield from csv_chunks(shares.rows)
+    else:
+        yield xlsx_bytes(shares.rows)
+
+
+def _write_stream(path: Path, chunks: Iterable[bytes]) -> tuple[int, str]:
+    """Write the chunks to ``path`` through a temporary file; (size, sha256)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    digest, size = hashlib.sha256(), 0
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600: a web server must be able to read it
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return size, digest.hexdigest()
 
 
 def write_dumps(snap: Snapshot, out_dir: Path, root: Path | None = None) -> list[Distribution]:
-    """Write every dump into ``out_dir`` (each atomically) and describe them; ``root``:
-    the registry whose cache folder keeps each file's share (see ``dump_bytes``)."""
+    """Write every dump into ``out_dir`` (each atomically, streamed) and describe them;
+    ``root``: the registry whose cache folder keeps each file's share (see the module
+    docstring)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    shares = _shares(snap, root)
     found = []
-    for fmt, data in dump_bytes(snap, root).items():
-        filename, media_type, title = DUMP_FORMATS[fmt]
-        write_atomic(out_dir / filename, data)
+    for fmt, (filename, media_type, title) in DUMP_FORMATS.items():
+        size, sha = _write_stream(out_dir / filename, _chunks(fmt, shares))
         found.append(Distribution(filename=filename, format=fmt, media_type=media_type,
-                                  size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                                  title=title))
+                                  size=size, sha256=sha, title=title))
     return found

@@ -17,7 +17,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -75,14 +75,25 @@ def table_rows(snap: Snapshot, powers: Iterable[Power], codes: Codes | None = No
     return [power_row(snap, p, codes, i) for i, p in enumerate(powers, start=1)]
 
 
-def csv_bytes(rows: list[dict]) -> bytes:
-    """CSV in UTF-8 with a byte-order mark (so spreadsheet programs read Chinese)."""
+def csv_chunks(rows: Iterable[dict], batch: int = 1000) -> Iterator[bytes]:
+    """CSV in UTF-8 with a byte-order mark (so spreadsheet programs read Chinese), in
+    pieces of ``batch`` rows."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
+    buf.write("\ufeff")
     writer.writerow([c.header for c in EXPORT_COLUMNS])
-    for row in rows:
+    for i, row in enumerate(rows, start=1):
         writer.writerow(["" if row[c.key] is None else row[c.key] for c in EXPORT_COLUMNS])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+        if i % batch == 0:
+            yield buf.getvalue().encode("utf-8")
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue().encode("utf-8")
+
+
+def csv_bytes(rows: list[dict]) -> bytes:
+    """The whole CSV (see ``csv_chunks``)."""
+    return b"".join(csv_chunks(rows))
 
 
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

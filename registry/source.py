@@ -61,6 +61,13 @@ class SourceFile:
             self._data = data
         return self._data
 
+    def read(self) -> bytes:
+        """The bytes, without keeping them when they were not read yet (for one-off use
+        over many files, such as copying records into a site)."""
+        if self._data is not None or self._full is None:
+            return self.data
+        return self._full.read_bytes()
+
     @property
     def kind(self) -> str:
         """``power``, ``department``, ``law``, ``vocabulary``, ``ontology`` or ``other``."""

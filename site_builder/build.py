@@ -106,6 +106,7 @@ class Output:
     key: str
     make: Callable[[], bytes] | None
     page: Page | None = None
+    page_url: str = ""  # a record file's: the page it sits beside
 
 
 @dataclass(frozen=True)
@@ -236,28 +237,44 @@ def _history_job(root: str) -> tuple[dict, list]:
 
 
 class _Workers:
-    """Runs jobs in forked processes when the platform can fork, else in this process."""
+    """Runs each job in a forked process of its own when the platform can fork (else in
+    this process); a job's process ends as soon as its result is taken, so the memory it
+    used is given back before the build goes on (at 40,000 records the dumps job alone
+    holds a few GB)."""
 
     def __init__(self, jobs: int):
         try:
-            ctx = multiprocessing.get_context("fork")
+            self.ctx = multiprocessing.get_context("fork") if jobs else None
         except ValueError:
-            ctx = None
-        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) if ctx and jobs else None
+            self.ctx = None
+        self.pools: dict[Future, ProcessPoolExecutor] = {}
 
     def submit(self, fn: Callable, *args) -> Future:
-        if self.pool is not None:
-            return self.pool.submit(fn, *args)
-        future: Future = Future()
+        if self.ctx is not None:
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=self.ctx)
+            future = pool.submit(fn, *args)
+            self.pools[future] = pool
+            return future
+        future = Future()
         try:
             future.set_result(fn(*args))
         except Exception as exc:
             future.set_exception(exc)
         return future
 
+    def result(self, future: Future):
+        """The job's result; its process is shut down."""
+        try:
+            return future.result()
+        finally:
+            pool = self.pools.pop(future, None)
+            if pool is not None:
+                pool.shutdown(wait=True)
+
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        for pool in self.pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)
+        self.pools.clear()
 
 
 def _git_head(root: Path) -> str | None:
@@ -281,12 +298,14 @@ def _record_outputs(snap: Snapshot, pages: list[Page]) -> list[Output]:
     def add(url_ttl: str, url_jsonld: str, path: str, page_url: str) -> None:
         src = snap.files[path]
         page = by_url.get(page_url)
-        outs.append(Output(urls.output_path(url_ttl), "ttl:" + src.blob, lambda s=src: s.data))
+        outs.append(Output(urls.output_path(url_ttl), "ttl:" + src.blob, src.read,
+                           page_url=page_url))
         if page is not None:
-            make = lambda p=page: (p.json_ld() + "\n").encode()  # noqa: E731
+            make = lambda p=page: (p.take_json_ld() + "\n").encode()  # noqa: E731
         else:
-            make = lambda s=src: (jsonld_dumps(to_jsonld(parse(s.data))) + "\n").encode()  # noqa: E731
-        outs.append(Output(urls.output_path(url_jsonld), _key("jsonld", fp, src.blob), make))
+            make = lambda s=src: (jsonld_dumps(to_jsonld(parse(s.read()))) + "\n").encode()  # noqa: E731
+        outs.append(Output(urls.output_path(url_jsonld), _key("jsonld", fp, src.blob), make,
+                           page_url=page_url))
 
     for code, p in snap.powers.items():
         add(urls.power_file(code, "ttl"), urls.power_file(code, "jsonld"), p.path, urls.power(code))
@@ -304,7 +323,7 @@ def _record_outputs(snap: Snapshot, pages: list[Page]) -> list[Output]:
         else:
             continue
         outs.append(Output(urls.output_path(urls.vocabulary_file(name)), "ttl:" + src.blob,
-                           lambda s=src: s.data))
+                           src.read))
     return outs
 
 
@@ -597,7 +616,7 @@ class _Build:
         pages = gatherer.record_pages()
         self.tick("gather")
         if history_future is not None:
-            data.histories, data.changes = history_future.result()
+            data.histories, data.changes = self.workers.result(history_future)
             history_cache.clear()
             history_cache.put("HEAD", head, (data.histories, data.changes))
         elif cached_history is not None:
@@ -626,8 +645,14 @@ class _Build:
             from registry.dumps import DUMP_FORMATS
 
             late_paths |= {f"data/{name}" for name, _, _ in DUMP_FORMATS.values()}
-        outputs = [page_output(p) for p in pages] + _record_outputs(snap, pages) + \
-            _static_outputs()
+        # each record's Turtle and JSON-LD right after its page, so that the JSON-LD text
+        # the page embeds is written out and dropped at once (memory at 40,000 records)
+        beside: dict[str, list[Output]] = {}
+        rest: list[Output] = []
+        for o in _record_outputs(snap, pages):
+            (beside.setdefault(o.page_url, []) if o.page_url else rest).append(o)
+        outputs = [o for p in pages for o in (page_output(p), *beside.pop(p.url, ()))]
+        outputs += [o for group in beside.values() for o in group] + rest + _static_outputs()
         self.tick("keys")
         say("检查链接 checking links")
         problems = check_links(pages, {o.path for o in outputs} | late_paths,
@@ -648,7 +673,7 @@ class _Build:
         if self.dumps:
             from registry.dumps import Distribution
 
-            dist_dicts = dumps_future.result() if dumps_future is not None else \
+            dist_dicts = self.workers.result(dumps_future) if dumps_future is not None else \
                 old_dumps["distributions"]
             data.distributions = [Distribution(**d) for d in dist_dicts]
             late += [Output(f"data/{d.filename}", dumps_key, None) for d in data.distributions]
@@ -712,6 +737,7 @@ class _Build:
             writer.write(o, o.make() if o.make else None)
             if o.page is not None:
                 report.rendered += 1
+                o.page.release()  # what only its rendering needed (a display dict, say)
 
     def update_search(self, pages: list[Page], gatherer: Gatherer, keys: dict[str, str],
                       cache: RecordCache, previous: dict, writer: _Writer

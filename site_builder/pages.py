@@ -96,6 +96,10 @@ class Page:
         """The JSON-LD text embedded in the page."""
         return self.jsonld
 
+    def take_json_ld(self) -> str:
+        """The JSON-LD text for the record's ``.jsonld`` file (a power page forgets it)."""
+        return self.json_ld()
+
     def hrefs(self) -> Iterator[str]:
         """Every internal href the page will render (found by walking its fields)."""
         yield from _hrefs(self)
@@ -105,6 +109,9 @@ class Page:
     def cache_key(self) -> str:
         """A string that changes whenever the page's bytes may (with the templates)."""
         return repr(self)
+
+    def release(self) -> None:
+        """Drop what was made only to render the page (called once it is written)."""
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
@@ -217,6 +224,16 @@ class PowerPage(Page):
         if self._jsonld is None:
             self._jsonld = self.views.jsonld(self.source_path)
         return self._jsonld
+
+    def take_json_ld(self) -> str:
+        """The JSON-LD text for the record's ``.jsonld`` file, forgotten afterwards."""
+        text = self.json_ld()
+        self._jsonld = None
+        return text
+
+    def release(self) -> None:
+        self.__dict__.pop("power", None)
+        self.__dict__.pop("history", None)
 
     @property
     def tombstone(self) -> bool:

@@ -270,22 +270,22 @@ class IndexUpdate:
     def _full(self) -> tuple[IndexState, list[IndexOutput]]:
         report = self.report
         report.full = True
-        docs = {url: self.make_doc(url) for url in sorted(self.keys)}
         state = IndexState(token=uuid.uuid4().hex, shards=MIN_SHARDS)
         outputs: list[IndexOutput] = []
-        weighed = {}
-        total = 0
-        for url, doc in docs.items():
-            terms = search_terms.weigh(doc.fields)
-            weighed[url] = terms
-            total += len(terms)
-        state.shards = _shard_count(total)
-        shards: list[dict[str, tuple[list[int], bytearray]]] = [{} for _ in range(state.shards)]
-        for url, doc in docs.items():
-            entry = self._entry(state, url, doc, weighed[url])
+        # one document at a time: only its compact terms are kept (memory at 40,000)
+        for url in sorted(self.keys):
+            doc = self.make_doc(url)
+            entry = self._entry(state, url, doc, search_terms.weigh(doc.fields))
             outputs.append(IndexOutput(fragment_path(entry.id), entry.key, _fragment(doc)))
+        state.shards = _shard_count(sum(len(d.terms) for d in state.docs.values()))
+        shards: list[dict[str, tuple[list[int], bytearray]]] = [{} for _ in range(state.shards)]
+        where: dict[str, int] = {}  # each distinct term hashed once
+        for entry in sorted(state.docs.values(), key=lambda d: d.id):
             for term, w in zip(entry.terms, entry.weights, strict=True):
-                lists = shards[search_terms.shard_of(term, state.shards)]
+                n = where.get(term)
+                if n is None:
+                    n = where[term] = search_terms.shard_of(term, state.shards)
+                lists = shards[n]
                 found = lists.get(term)
                 if found is None:
                     lists[term] = ([entry.id], bytearray((w,)))
@@ -293,12 +293,13 @@ class IndexUpdate:
                     found[0].append(entry.id)
                     found[1].append(w)
         state.shard_keys = []
-        for n, terms in enumerate(shards):
+        for n in range(state.shards):
+            terms, shards[n] = shards[n], {}
             data = encode_shard({t: (ids, bytes(ws)) for t, (ids, ws) in terms.items()})
             key = hashlib.sha1(data).hexdigest()
             state.shard_keys.append(key)
             outputs.append(IndexOutput(shard_path(n), key, data))
-        report.indexed = len(docs)
+        report.indexed = len(state.docs)
         report.shards_written = state.shards
         return self._finish(state, outputs)
 
