@@ -579,6 +579,10 @@ class Gatherer:
             for succ in p.successors:
                 self.predecessors[succ].append(p)
         self.citing = s.powers_citing()
+        self.by_department: dict[str, list[Power]] = defaultdict(list)
+        for code in sorted(s.powers):
+            self.by_department[s.powers[code].department].append(s.powers[code])
+        self._links: dict[tuple[str, str], Link | None] = {}
         self.rows: dict[str, PowerRow] = {}
         self.views = RecordViews(s)
         self._labels: dict[tuple[str, str, str], str] = {}
@@ -614,16 +618,20 @@ class Gatherer:
         return Link(urls.department(slug, anchor), d.name, d.name_en) if d else None
 
     def type_link(self, notation: str) -> Link | None:
-        if not self.type_scheme or not self.type_scheme.get(notation):
-            return None
-        return Link(urls.power_type(notation), self.label("power-type", notation),
-                    self.label("power-type", notation, "en"))
+        key = ("power-type", notation)
+        if key not in self._links:
+            self._links[key] = Link(urls.power_type(notation), self.label(*key),
+                                    self.label(*key, "en")) \
+                if self.type_scheme and self.type_scheme.get(notation) else None
+        return self._links[key]
 
     def level_link(self, notation: str) -> Link | None:
-        if not self.level_scheme or not self.level_scheme.get(notation):
-            return None
-        return Link(urls.level(notation), self.label("exercise-level", notation),
-                    self.label("exercise-level", notation, "en"))
+        key = ("exercise-level", notation)
+        if key not in self._links:
+            self._links[key] = Link(urls.level(notation), self.label(*key),
+                                    self.label(*key, "en")) \
+                if self.level_scheme and self.level_scheme.get(notation) else None
+        return self._links[key]
 
     def row(self, p: Power, note: str = "") -> PowerRow:
         if not note and p.code in self.rows:
@@ -788,7 +796,7 @@ class Gatherer:
     def department(self, slug: str) -> DepartmentPage:
         s = self.snap
         dept = s.departments[slug]
-        powers = s.powers_of_department(slug)
+        powers = self.by_department.get(slug, [])
         by_type: dict[str, list[Power]] = defaultdict(list)
         for p in powers:
             if p.in_force:
