@@ -12,6 +12,7 @@ records rewrites five shards, not every model of the registry.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
@@ -50,10 +51,17 @@ def _read(file: Path, fingerprint: str) -> dict:
     if (magic + b"\n" != _FORMAT or found.decode(errors="replace") != fingerprint
             or hashlib.sha256(rest).hexdigest().encode() != checksum):
         return {}
+    # unpickling makes many objects at once: the cycle collector would walk them again and
+    # again while they are made (a third of the time), and none of them is garbage yet
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         entries = pickle.loads(rest)  # our own file, verified by checksum above
     except Exception:
         return {}
+    finally:
+        if enabled:
+            gc.enable()
     return entries if isinstance(entries, dict) else {}
 
 

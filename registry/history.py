@@ -490,7 +490,8 @@ def _renumbered_before(repo: Repo, steps: list[_Step], depth: int = 0) -> list[_
     return []
 
 
-def all_histories(root: Path, *, labels: Labels | None = None) -> dict[str, list[Version]]:
+def all_histories(root: Path, *, labels: Labels | None = None,
+                  _models: _Models | None = None) -> dict[str, list[Version]]:
     """Current path → its versions (newest first) for every record file git has seen, in
     one ``git log`` pass over ``data/``; a removed record is listed under its last path.
 
@@ -503,7 +504,7 @@ def all_histories(root: Path, *, labels: Labels | None = None) -> dict[str, list
     except GitError:
         return {}
     lineages = lineages_of(commits)
-    models = _Models(root, repo)
+    models = _models or _Models(root, repo)
     pairs: set[tuple[str, str]] = set()
     for steps in lineages.values():
         pairs |= _pairs_to_parse(steps)
@@ -519,7 +520,7 @@ def all_histories(root: Path, *, labels: Labels | None = None) -> dict[str, list
 
 
 def recent_changes(root: Path, limit: int = 50, *, since: str | None = None,
-                   labels: Labels | None = None) -> list[Change]:
+                   labels: Labels | None = None, _models: _Models | None = None) -> list[Change]:
     """The last ``limit`` commits that changed data, newest first, each with the records
     it changed and how. ``since`` (a revision or date) keeps only later commits.
 
@@ -536,7 +537,7 @@ def recent_changes(root: Path, limit: int = 50, *, since: str | None = None,
         commits = repo.log(DATA_DIR, rev=f"{repo.resolve(since)}..HEAD", limit=limit)
     else:
         commits = repo.log(DATA_DIR, limit=limit)
-    models = _Models(root, repo)
+    models = _models or _Models(root, repo)
     pairs: set[tuple[str, str]] = set()
     for c in commits:
         for ch in c.changes:
@@ -559,6 +560,19 @@ def recent_changes(root: Path, limit: int = 50, *, since: str | None = None,
         out.append(change)
     models.save()
     return out
+
+
+def histories_and_changes(root: Path, limit: int = 50, *, labels: Labels | None = None
+                          ) -> tuple[dict[str, list[Version]], list[Change]]:
+    """``all_histories`` and ``recent_changes(limit)`` together, reading the cache of past
+    versions' models once (what the site build needs)."""
+    root = check_root(root)
+    try:
+        models = _Models(root, Repo(root))
+    except GitError:
+        return {}, []
+    return (all_histories(root, labels=labels, _models=models),
+            recent_changes(root, limit, labels=labels, _models=models))
 
 
 def _changed_record(key: str, v: Version, model: object) -> ChangedRecord:

@@ -231,9 +231,12 @@ def _dumps_job(folder: str, root: str) -> list[dict]:
 
 
 def _history_job(root: str) -> tuple[dict, list]:
-    from registry.history import all_histories, recent_changes
+    from registry.history import Labels, histories_and_changes
 
-    return pack_histories(all_histories(Path(root))), recent_changes(Path(root), limit=50)
+    # the names of the working tree's departments, laws and concepts: this build's snapshot
+    histories, changes = histories_and_changes(
+        Path(root), 50, labels=Labels(_SNAP) if _SNAP is not None else None)
+    return pack_histories(histories), changes
 
 
 class _Workers:
@@ -391,6 +394,19 @@ def check_links(pages: list[Page], files: Iterable[str], extra: Iterable[tuple[s
             if fragment not in anchors[path]:
                 problems.append(f"{source} → {href}（锚点不存在 anchor missing）")
     return problems
+
+
+def _pages_to_check(outputs: list[Output], known: set[str], previous: dict) -> list[Page] | None:
+    """The pages whose links must be checked: those whose key changed, when the previous
+    build checked the rest and no file they could link to is gone; else every page (None)."""
+    before = previous.get("outputs") or {}
+    if not before:
+        return None
+    gone = [p for p in before if p not in known and not p.startswith(search_index.FOLDER + "/")]
+    if gone:
+        return None
+    return [o.page for o in outputs if o.page is not None and (before.get(o.path) or [None])[0]
+            != o.key]
 
 
 # --- the output folder ----------------------------------------------------------------------
@@ -655,9 +671,11 @@ class _Build:
         outputs += [o for group in beside.values() for o in group] + rest + _static_outputs()
         self.tick("keys")
         say("检查链接 checking links")
-        problems = check_links(pages, {o.path for o in outputs} | late_paths,
+        known = {o.path for o in outputs} | late_paths | {"sitemap.xml", "robots.txt"}
+        problems = check_links(pages, known,
                                [("(site)", lk.href) for lk in site.nav] +
-                               [("(site)", site.css), ("(site)", site.search_js)])
+                               [("(site)", site.css), ("(site)", site.search_js)],
+                               check=_pages_to_check(outputs, known, reusable))
         if problems:
             raise BuildError(f"{len(problems)} 个内部链接无法解析 / {len(problems)} internal links do "
                              "not resolve", problems)

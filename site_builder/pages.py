@@ -190,24 +190,48 @@ class CitationView:
 
 @dataclass(kw_only=True)
 class PowerPage(Page):
+    """A power's page. Its key (``cache_key``) is made of the fields given here; what only
+    the rendering, the link check and the search need of the record (citations, facets,
+    type and level links) is made on first use, so an unchanged power page costs little
+    more than its key."""
+
     template: ClassVar[str] = "power.html"
     record: Power = field(repr=False, compare=False)
     views: RecordViews = field(repr=False, compare=False)
+    gatherer: Gatherer = field(repr=False, compare=False)
     _jsonld: str | None = field(default=None, repr=False, compare=False)
     department: Link | None
-    type_link: Link | None
-    level_links: list[Link]
     main_item: Link | None
     sub_items: list[Link]
     successors: list[Link]
     predecessors: list[Link]
-    citations: list[CitationView]
     history_key: str = ""  # id of its versions (they are unpickled only to render)
     history_data: bytes = field(default=b"", repr=False, compare=False)
-    facets: Facets
-    files: list[Link]  # its Turtle and JSON-LD
     source_path: str
     source_key: str  # the record file's blob id and the labels' key: decides power/jsonld
+
+    @cached_property
+    def type_link(self) -> Link | None:
+        return self.gatherer.type_link(self.record.power_type)
+
+    @cached_property
+    def level_links(self) -> list[Link]:
+        return [lk for lv in self.record.levels if (lk := self.gatherer.level_link(lv))]
+
+    @cached_property
+    def citations(self) -> list[CitationView]:
+        return self.gatherer.citation_views(self.record)
+
+    @cached_property
+    def facets(self) -> Facets:
+        return self.gatherer.facets(self.record, self.department)
+
+    @cached_property
+    def files(self) -> list[Link]:
+        """Its Turtle and JSON-LD."""
+        code = self.record.code
+        return [Link(urls.power_file(code, "ttl"), "Turtle"),
+                Link(urls.power_file(code, "jsonld"), "JSON-LD")]
 
     @cached_property
     def history(self) -> list[dict]:
@@ -232,8 +256,8 @@ class PowerPage(Page):
         return text
 
     def release(self) -> None:
-        self.__dict__.pop("power", None)
-        self.__dict__.pop("history", None)
+        for name in ("power", "history", "citations", "facets", "level_links"):
+            self.__dict__.pop(name, None)
 
     @property
     def tombstone(self) -> bool:
@@ -694,17 +718,6 @@ class Gatherer:
     # --- powers -----------------------------------------------------------------------
     def power(self, p: Power) -> PowerPage:
         s = self.snap
-        citations = []
-        for c in p.citations:
-            law = s.laws.get(c.law)
-            provision = present.provision_text(c.article, c.paragraph, c.item)
-            law_link = Link(urls.law(c.law), law.title, law.short_title) if law else None
-            prov_link = Link(urls.law(c.law, c.article), provision or "全文") if law else None
-            citations.append(CitationView(
-                order=c.order, law=law_link,
-                law_level=self.label("law-level", law.level) if law else "",
-                provision=provision, provision_link=prov_link, quote=c.quote,
-                raw_text=c.raw_text, cited_version=c.cited_version or ""))
         dept = self.department_link(p.department)
         crumbs = [HOME_CRUMB]
         if dept:
@@ -713,13 +726,6 @@ class Gatherer:
             crumbs.append(self.power_link(p.main_item))
         type_label = self.label("power-type", p.power_type)
         dept_name = dept.text if dept else p.department
-        facets = Facets(
-            department=dept_name, power_type=type_label,
-            levels=tuple(self.label("exercise-level", lv) for lv in p.levels),
-            stars=str(p.star_rating) if p.star_rating else "",
-            status=self.label("status", p.status))
-        files = [Link(urls.power_file(p.code, "ttl"), "Turtle"),
-                 Link(urls.power_file(p.code, "jsonld"), "JSON-LD")]
         src = s.files.get(p.path)
         return PowerPage(
             url=urls.power(p.code), title=p.title, title_en=p.title_en,
@@ -727,18 +733,38 @@ class Gatherer:
             breadcrumbs=crumbs,
             alternates=_record_alternates(urls.power_file(p.code, "ttl"),
                                           urls.power_file(p.code, "jsonld")),
-            searchable=True, record=p, views=self.views, department=dept,
-            type_link=self.type_link(p.power_type),
-            level_links=[lk for lv in p.levels if (lk := self.level_link(lv))],
+            searchable=True, record=p, views=self.views, gatherer=self, department=dept,
             main_item=self.power_link(p.main_item) if p.main_item else None,
             sub_items=[self.power_link(sp.code) for sp in
                        sorted(self.sub_items.get(p.code, []), key=lambda x: x.code)],
             successors=[lk for c in p.successors if (lk := self.power_link(c))],
             predecessors=[self.power_link(x.code) for x in
                           sorted(self.predecessors.get(p.code, []), key=lambda x: x.code)],
-            citations=citations, facets=facets, files=files,
             source_path=p.path,
             source_key=f"{src.blob if src else p.code}:{self.labels_key}")
+
+    def citation_views(self, p: Power) -> list[CitationView]:
+        """A power's legal basis as its page shows it, each law linked to its page."""
+        views = []
+        for c in p.citations:
+            law = self.snap.laws.get(c.law)
+            provision = present.provision_text(c.article, c.paragraph, c.item)
+            law_link = Link(urls.law(c.law), law.title, law.short_title) if law else None
+            prov_link = Link(urls.law(c.law, c.article), provision or "全文") if law else None
+            views.append(CitationView(
+                order=c.order, law=law_link,
+                law_level=self.label("law-level", law.level) if law else "",
+                provision=provision, provision_link=prov_link, quote=c.quote,
+                raw_text=c.raw_text, cited_version=c.cited_version or ""))
+        return views
+
+    def facets(self, p: Power, dept: Link | None) -> Facets:
+        return Facets(
+            department=dept.text if dept else p.department,
+            power_type=self.label("power-type", p.power_type),
+            levels=tuple(self.label("exercise-level", lv) for lv in p.levels),
+            stars=str(p.star_rating) if p.star_rating else "",
+            status=self.label("status", p.status))
 
     # --- what the search index holds of a page -------------------------------------------
     def search_doc(self, page: Page) -> SearchDoc:

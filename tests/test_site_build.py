@@ -322,6 +322,25 @@ def test_a_broken_internal_link_stops_the_build_before_writing(registry_copy: Pa
     assert not out.exists()
 
 
+def test_a_rebuild_checks_the_links_of_the_pages_it_changes(registry_copy: Path,
+                                                           tmp_path: Path, monkeypatch) -> None:
+    from site_builder import pages
+
+    out = tmp_path / "site"
+    build(registry_copy, out, search=False, dumps=False)
+    real = pages.Gatherer.about
+
+    def about(self):
+        page = real(self)
+        page.links = [*page.links, pages.Link("/nowhere/", "无", "Nowhere")]
+        return page
+
+    monkeypatch.setattr(pages.Gatherer, "about", about)
+    with pytest.raises(BuildError) as info:
+        build(registry_copy, out, search=False, dumps=False)
+    assert any("/about/ → /nowhere/" in p for p in info.value.problems)
+
+
 def test_build_refuses_to_replace_a_folder_it_did_not_make(registry_copy: Path,
                                                            tmp_path: Path) -> None:
     precious = tmp_path / "docs"
