@@ -8,7 +8,6 @@ is rendered, and a page's context alone decides its bytes (the render cache keys
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import pickle
@@ -33,6 +32,8 @@ from .search_terms import Field
 
 #: Powers per page on type and level listings (penalties number in the thousands).
 PAGE_SIZE = 200
+#: Records shown per commit on the change log and in feeds (the rest are counted).
+SHOWN_ITEMS = 100
 
 SYNTHETIC_NOTICE = ("本站数据为合成样例数据，依据公开事实生成，并非官方清单。",
                     "The data on this site is a synthetic sample built from public facts; "
@@ -487,7 +488,8 @@ class ChangeView:
     date: str
     author: str
     message: str
-    items: tuple[dict, ...]  # ChangedRecord.to_dict() plus "link": Link | None
+    items: tuple[dict, ...]  # the first SHOWN_ITEMS: ChangedRecord.to_dict() plus "link"
+    count: int = 0  # records the commit changed (an initial import: all of them)
 
 
 @dataclass(kw_only=True)
@@ -612,6 +614,8 @@ class Gatherer:
         self._labels: dict[tuple[str, str, str], str] = {}
         self.labels_key = data.labels_key
         self._change_views: list[ChangeView] | None = None
+        self._department_changes: dict[str, list[ChangeView]] | None = None
+        self._in_force_by: dict[str, dict[str, list[Power]]] = {}
 
     # --- helpers --------------------------------------------------------------------
     def label(self, scheme: str, key: str, lang: str = "zh") -> str:
@@ -852,10 +856,7 @@ class Gatherer:
 
     def department_feed(self, slug: str) -> FeedPage:
         dept = self.snap.departments[slug]
-        entries = [c for c in self.change_views() if any(
-            i.get("department") in (slug, dept.name) for i in c.items)]
-        entries = [dataclasses.replace(c, items=tuple(
-            i for i in c.items if i.get("department") in (slug, dept.name))) for c in entries]
+        entries = self.department_changes().get(slug, [])
         feed = FeedPage(url=urls.department_feed(slug), title=f"{dept.name} 权力事项变更",
                         title_en=f"Changes to the powers of {dept.name_en or slug}",
                         feed_id=self.data.base_url.rstrip("/") + urls.department_feed(slug),
@@ -893,15 +894,23 @@ class Gatherer:
                                   "Turtle")],
             vocabulary=Link(f"{urls.VOCABULARY}#scheme-{scheme}", "词汇表", "Vocabulary"))
 
+    def in_force_by(self, scheme: str) -> dict[str, list[Power]]:
+        """Type (or exercise level) → the powers in force of it, by code; grouped once."""
+        if scheme not in self._in_force_by:
+            groups: dict[str, list[Power]] = defaultdict(list)
+            for code in sorted(self.snap.powers):
+                p = self.snap.powers[code]
+                if p.in_force:
+                    for key in ([p.power_type] if scheme == "power-type" else p.levels):
+                        groups[key].append(p)
+            self._in_force_by[scheme] = groups
+        return self._in_force_by[scheme]
+
     def concept_pages(self, scheme: str, concept) -> list[Page]:
         s = self.snap
         sch = s.schemes[scheme]
         is_type = scheme == "power-type"
-        if is_type:
-            powers = [p for p in s.in_force() if p.power_type == concept.key]
-        else:
-            powers = [p for p in s.in_force() if concept.key in p.levels]
-        powers.sort(key=lambda p: p.code)
+        powers = self.in_force_by(scheme).get(concept.key, [])
         by_dept: dict[str, int] = defaultdict(int)
         for p in powers:
             by_dept[p.department] += 1
@@ -1142,20 +1151,34 @@ class Gatherer:
             schemes=schemes)
 
     # --- changes ----------------------------------------------------------------------------------
+    def change_view(self, c, items: list) -> ChangeView:
+        shown = []
+        for item in items[:SHOWN_ITEMS]:
+            d = item.to_dict()
+            d["link"] = self.record_link(d.get("kind", "power"), d["code"])
+            shown.append(d)
+        return ChangeView(anchor=f"commit-{c.short}", commit=c.commit, short=c.short,
+                          date=c.date, author=c.author, message=c.message, items=tuple(shown),
+                          count=len(items))
+
     def change_views(self) -> list[ChangeView]:
         if self._change_views is None:
-            views = []
-            for c in self.data.changes:
-                items = []
-                for item in c.items:
-                    d = item.to_dict()
-                    d["link"] = self.record_link(d.get("kind", "power"), d["code"])
-                    items.append(d)
-                views.append(ChangeView(anchor=f"commit-{c.short}", commit=c.commit,
-                                        short=c.short, date=c.date, author=c.author,
-                                        message=c.message, items=tuple(items)))
-            self._change_views = views
+            self._change_views = [self.change_view(c, c.items) for c in self.data.changes]
         return self._change_views
+
+    def department_changes(self) -> dict[str, list[ChangeView]]:
+        """Department slug → the commits that changed its records, each with only those."""
+        if self._department_changes is None:
+            slugs = {d.name: slug for slug, d in self.snap.departments.items()}
+            found: dict[str, list[ChangeView]] = defaultdict(list)
+            for c in self.data.changes:
+                mine: dict[str, list] = defaultdict(list)
+                for item in c.items:
+                    mine[slugs.get(item.department, item.department)].append(item)
+                for slug, items in mine.items():
+                    found[slug].append(self.change_view(c, items))
+            self._department_changes = found
+        return self._department_changes
 
     def changes(self) -> list[Page]:
         views = self.change_views()

@@ -386,6 +386,11 @@ def test_history_change_log_and_feeds_come_from_git(registry_copy: Path, tmp_pat
         root = ET.fromstring(feed.read_bytes())
         entries = root.findall("{http://www.w3.org/2005/Atom}entry")
         assert entries and "调整承办机构" in entries[0].find("{http://www.w3.org/2005/Atom}title").text
+    # the initial import changed every file: the log names 100 of them and counts the rest
+    files = len(list((registry_copy / "data").rglob("*.ttl")))
+    initial = changes.split('初始数据 / initial data', 1)[1]
+    assert f"{files} 项" in initial and f"另外 {files - 100} 项" in initial
+    assert initial.count('<span class="badge">') == 100
 
 
 def test_search_shards_decode_to_what_was_encoded() -> None:
