@@ -646,19 +646,17 @@ class Gatherer:
         return Link(urls.department(slug, anchor), d.name, d.name_en) if d else None
 
     def type_link(self, notation: str) -> Link | None:
-        key = ("power-type", notation)
-        if key not in self._links:
-            self._links[key] = Link(urls.power_type(notation), self.label(*key),
-                                    self.label(*key, "en")) \
-                if self.type_scheme and self.type_scheme.get(notation) else None
-        return self._links[key]
+        return self._concept_link("power-type", self.type_scheme, notation, urls.power_type)
 
     def level_link(self, notation: str) -> Link | None:
-        key = ("exercise-level", notation)
+        return self._concept_link("exercise-level", self.level_scheme, notation, urls.level)
+
+    def _concept_link(self, scheme: str, sch, notation: str, url) -> Link | None:
+        """The listing page of a type or level (made once per notation)."""
+        key = (scheme, notation)
         if key not in self._links:
-            self._links[key] = Link(urls.level(notation), self.label(*key),
-                                    self.label(*key, "en")) \
-                if self.level_scheme and self.level_scheme.get(notation) else None
+            self._links[key] = Link(url(notation), self.label(*key), self.label(*key, "en")) \
+                if sch and sch.get(notation) else None
         return self._links[key]
 
     def row(self, p: Power, note: str = "") -> PowerRow:
