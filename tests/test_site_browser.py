@@ -193,6 +193,11 @@ def test_a_two_word_query_also_finds_the_words_apart(page, base_url) -> None:
     assert page.locator("#results li mark").count() > 0
 
 
+def test_a_query_of_punctuation_alone_finds_nothing(page, base_url) -> None:
+    page.goto(f"{base_url}/search/?q=！？…")
+    assert results_count(page) == 0
+
+
 def test_a_one_character_query_finds_names_holding_it(page, base_url) -> None:
     page.goto(f"{base_url}/search/?q=费")
     assert results_count(page) >= 1

@@ -173,7 +173,9 @@ export class SearchIndex {
     const n = this.size;
     let alive = new Uint8Array(n);
     const score = new Float64Array(n);
-    for (let id = 0; id < n; id++) alive[id] = this.kind(id) ? 1 : 0;
+    // a query of punctuation alone matches nothing (no query at all browses by facet)
+    const nothing = !groups.length && text.trim() !== "";
+    if (!nothing) for (let id = 0; id < n; id++) alive[id] = this.kind(id) ? 1 : 0;
     if (groups.length) {
       const terms = [...new Set(groups.flatMap((g) => g.strict))];
       const lists = new Map(await Promise.all(terms.map(async (t) => [t, await this.postings(t)])));
