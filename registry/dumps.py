@@ -39,10 +39,12 @@ from .exporter import (
 from .snapshot import Snapshot
 from .turtle import parse
 
-_MODULES = ("dumps", "exporter", "cells", "tables", "jsonld", "turtle", "namespaces")
+_MODULES = ("dumps", "exporter", "cells", "tables", "jsonld", "turtle", "namespaces",
+            "present", "citations")
 
 
-def _fingerprint() -> str:
+def fingerprint() -> str:
+    """Content id of the code that decides the dumps' bytes (a change rewrites them)."""
     digest = hashlib.sha1(code_fingerprint().encode())
     here = Path(__file__).parent
     for name in _MODULES:
@@ -99,7 +101,7 @@ class _Shares:
 
 
 def _shares(snap: Snapshot, root: Path | None) -> _Shares:
-    cache = RecordCache(root, "dumps", _fingerprint(), shards=RECORD_SHARDS) \
+    cache = RecordCache(root, "dumps", fingerprint(), shards=RECORD_SHARDS) \
         if root is not None else None
     labels = _labels_key(snap)
     shares = _Shares([], [], [], [])

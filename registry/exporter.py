@@ -12,6 +12,7 @@ name first and renamed into place.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -104,15 +105,22 @@ _MULTILINE = frozenset({"citations", "citation_keys", "citation_quotes", "tiers"
 def xlsx_bytes(rows: list[dict]) -> bytes:
     """An XLSX workbook: the list, then a sheet explaining each column.
 
-    Written with XlsxWriter in its constant-memory mode (rows streamed to the file; half
-    the time of openpyxl's write-only mode on the shipped list, see docs/PERFORMANCE.md),
-    with fixed document dates, so the same rows give the same bytes."""
+    Written with XlsxWriter in its constant-memory mode (rows streamed to a temporary file,
+    strings inline; half the time of openpyxl's write-only mode on the shipped list, see
+    docs/PERFORMANCE.md), with fixed document dates, so the same rows give the same bytes."""
     import xlsxwriter
 
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"constant_memory": True, "in_memory": True,
-                                   "strings_to_numbers": False, "strings_to_formulas": False,
-                                   "strings_to_urls": False})
+    with tempfile.TemporaryDirectory(prefix="powers-xlsx-") as tmp:
+        path = Path(tmp) / "list.xlsx"
+        wb = xlsxwriter.Workbook(str(path), {
+            "constant_memory": True, "tmpdir": tmp, "strings_to_numbers": False,
+            "strings_to_formulas": False, "strings_to_urls": False})
+        _fill_workbook(wb, rows)
+        wb.close()
+        return path.read_bytes()
+
+
+def _fill_workbook(wb, rows: list[dict]) -> None:
     wb.set_properties({"created": _FIXED_TIME, "author": "powers"})
     ws = wb.add_worksheet(SHEET_TITLE)
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True,
@@ -129,7 +137,7 @@ def xlsx_bytes(rows: list[dict]) -> bytes:
             if v is None or v == "":
                 continue
             if isinstance(v, str):
-                if len(v) > XLSX_MAX_CELL:
+                if len(v) * 2 > XLSX_MAX_CELL and len(v.encode("utf-16-le")) // 2 > XLSX_MAX_CELL:
                     raise ExportError(
                         f"{row['code']} 的“{col.header}”超过 Excel 单元格上限 {XLSX_MAX_CELL:,} 字符。/ "
                         f"{row['code']}: {col.header_en} exceeds Excel's {XLSX_MAX_CELL:,}-character "
@@ -139,7 +147,13 @@ def xlsx_bytes(rows: list[dict]) -> bytes:
                         f"{row['code']} 的“{col.header}”含控制字符，无法写入 XLSX。/ {row['code']}: "
                         f"{col.header_en} holds a control character XLSX cannot store. 修正 Fix: "
                         "删除该字符或导出为 CSV / remove it or export as CSV.")
-                ws.write_string(r, i, v, wrap if col.key in _MULTILINE else None)
+                fmt = wrap if col.key in _MULTILINE else None
+                if v.startswith("<r>") and v.endswith("</r>"):
+                    # XlsxWriter takes such a string for rich-text XML of its own and writes it
+                    # unescaped: as three plain runs it is escaped and reads back the same
+                    ws.write_rich_string(r, i, v[:1], v[1:2], v[2:], *([fmt] if fmt else []))
+                else:
+                    ws.write_string(r, i, v, fmt)
             elif isinstance(v, bool):
                 ws.write_boolean(r, i, v)
             else:
@@ -156,8 +170,6 @@ def xlsx_bytes(rows: list[dict]) -> bytes:
         for i, v in enumerate(line):
             if v:
                 notes.write_string(r, i, v)
-    wb.close()
-    return buf.getvalue()
 
 
 # --- RDF ------------------------------------------------------------------------------------
@@ -239,8 +251,13 @@ def bnode_prefix(path: str) -> str:
     a dump, the same in every dump, and a file's text does not depend on the others."""
     parts = path.split("/")
     kind = _KIND_LETTER.get(parts[1] if len(parts) > 2 else "", "f")
-    stem = re.sub(r"[^A-Za-z0-9]+", "-", parts[-1].rsplit(".", 1)[0]).strip("-")
-    return kind + stem
+    raw = parts[-1].rsplit(".", 1)[0]
+    if raw.isascii() and raw.isalnum():
+        return kind + raw
+    # other names are spelt in label characters and told apart by a hash of the path
+    # (``M_01`` and ``M-01`` must not share blank nodes)
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", raw).strip("-")
+    return f"{kind}{stem}-{hashlib.sha1(path.encode()).hexdigest()[:8]}"
 
 
 def ntriples_piece(f: RdfFile) -> str:

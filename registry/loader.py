@@ -51,11 +51,13 @@ def default_jobs() -> int:
 
 def process(files: Sequence[SourceFile], *, shapes: Shapes | None = None,
             cache: RecordCache | None = None, jobs: int | None = None,
-            progress: Progress | None = None) -> list[FileOutcome]:
+            progress: Progress | None = None, complete: bool = False) -> list[FileOutcome]:
     """Read every file (models, record rules, SHACL if ``shapes``), reusing cached work.
 
     Returns one outcome per file in the order given. ``progress(n)`` is called as files
-    are done. Only record files (powers, departments, laws) are processed.
+    are done. Only record files (powers, departments, laws) are processed. ``complete``:
+    the files are every record of the registry, so cache entries of other paths (deleted
+    or moved files) are dropped.
     """
     outcomes: dict[str, FileOutcome] = {}
     todo: list[SourceFile] = []
@@ -82,7 +84,8 @@ def process(files: Sequence[SourceFile], *, shapes: Shapes | None = None,
             _collect(_work(chunk, shapes), outcomes, cache, progress)
     if cache:
         # a partial run (e.g. `check` of a few files) must not evict the rest of the cache
-        cache.retain({(s.path, s.blob) for s in files}, paths={s.path for s in files})
+        cache.retain({(s.path, s.blob) for s in files},
+                     paths=None if complete else {s.path for s in files})
     return [outcomes[s.path] for s in files]
 
 

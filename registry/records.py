@@ -61,6 +61,7 @@ def prefixed(iri: str) -> str:
 
 def read_record(src: SourceFile) -> RecordResult:
     """Parse one file and apply the record rules (layers 1–2 of validation)."""
+    _ = src.data  # read first: a lazily read file's blob id is then that of these bytes
     result = RecordResult(path=src.path, blob=src.blob, kind=src.kind)
     if isinstance(src, OversizedFile):
         result.diagnostics.append(error(

@@ -124,10 +124,11 @@ def load_snapshot(root: Path, *, files: list[SourceFile] | None = None, use_cach
                   revision: str | None = None, jobs: int | None = None) -> Snapshot:
     """Load every record of the registry at ``root`` (or of ``files``) into a ``Snapshot``."""
     root = check_root(root)
+    complete = files is None
     files = files if files is not None else working_tree(root)
     cache = record_cache(root, enabled=use_cache and revision is None)
     records = [f for f in files if f.kind in ("power", "department", "law")]
-    outcomes = process(records, cache=cache, jobs=jobs)
+    outcomes = process(records, cache=cache, jobs=jobs, complete=complete)
     cache.save()
     snap = Snapshot(files={f.path: f for f in files}, revision=revision)
     for o in outcomes:

@@ -80,7 +80,7 @@ class SourceFile:
         return isinstance(other, SourceFile) and (self.path, self.blob) == (other.path, other.blob)
 
     def __hash__(self) -> int:
-        return hash((self.path, self.blob))
+        return hash(self.path)  # the blob may still change (see ``data``)
 
     def __getstate__(self) -> tuple:
         return (self.path, self.data, self.blob)
@@ -185,9 +185,16 @@ def git_index_blobs(root: Path) -> dict[str, str] | None:
         return None
     staged = _git(root, "ls-files", "-s", "-z", "--", DATA_DIR)
     modified = _git(root, "ls-files", "-m", "-z", "--", DATA_DIR)
-    if staged is None or modified is None:
+    tagged = _git(root, "ls-files", "-v", "-z", "--", DATA_DIR)
+    if staged is None or modified is None or tagged is None:
         return None
     changed = set(modified.decode("utf-8", "surrogateescape").split("\0"))
+    # files marked assume-unchanged (lower-case tag) or skip-worktree (S): git does not
+    # look at them, so their index entry says nothing of the bytes on disk
+    for entry in tagged.decode("utf-8", "surrogateescape").split("\0"):
+        tag, _, path = entry.partition(" ")
+        if tag and (tag.islower() or tag == "S"):
+            changed.add(path)
     found = {}
     for entry in staged.decode("utf-8", "surrogateescape").split("\0"):
         if not entry:

@@ -61,6 +61,7 @@ def validate(root: Path, *, files: list[SourceFile] | None = None, only: set[str
     started = time.perf_counter()
     root = check_root(root)
     shapes = Shapes.load(shape_files(root))
+    files_given = files
     files = files if files is not None else working_tree(root)
     by_path = {f.path: f for f in files}
     records = [f for f in files if f.kind in ("power", "department", "law")]
@@ -72,7 +73,8 @@ def validate(root: Path, *, files: list[SourceFile] | None = None, only: set[str
     refs = refs_cache(root, enabled=use_cache)
     selected = records if only is None else [f for f in records if f.path in only]
     unselected = [] if only is None else [f for f in records if f.path not in only]
-    outcomes = process(selected, shapes=shapes, cache=cache, jobs=jobs, progress=progress)
+    outcomes = process(selected, shapes=shapes, cache=cache, jobs=jobs, progress=progress,
+                       complete=only is None and files_given is None)
     checked = len(selected) - cache.hits
     views = [(o.kind, _view(o, refs)) for o in outcomes]
     # the rest only needs what the cross-record rules read of it
@@ -87,6 +89,8 @@ def validate(root: Path, *, files: list[SourceFile] | None = None, only: set[str
         progress(len(unselected) - len(todo))
     views += [(o.kind, _view(o, refs)) for o in process(todo, cache=cache, jobs=jobs,
                                                         progress=progress)]
+    if only is None and files_given is None:  # every record: forget files that are gone
+        refs.retain({(f.path, f.blob) for f in records})
     cache.save()
     refs.save()
 

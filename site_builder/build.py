@@ -614,7 +614,9 @@ class _Build:
         if head and cached_history is None:
             say("读取历史 reading git history")
             history_future = self.workers.submit(_history_job, str(root))
-        dumps_key = _key("dumps", code_fingerprint(),
+        from registry.dumps import fingerprint as dumps_fingerprint
+
+        dumps_key = _key("dumps", dumps_fingerprint(),
                          *(f"{p}:{f.blob}" for p, f in sorted(snap.files.items())))
         old_dumps = reusable.get("dumps") or {}
         dumps_future = None

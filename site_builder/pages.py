@@ -780,7 +780,8 @@ class Gatherer:
             return SearchDoc(
                 url=page.url, kind="department", title=d["name"],
                 info=" · ".join(x for x in ("实施部门 Department", d.get("category")) if x),
-                excerpt=f"{d['name']}：实施中的行政权力 {page.in_force} 项",
+                # only what the department's own file says: the index entry is keyed on it
+                excerpt="、".join(x for x in (d["name"], *(d.get("alt_names") or ())) if x),
                 fields=[Field(d["name"], 6, "title"), Field(d.get("name_en", ""), 2),
                         Field("、".join(d.get("alt_names") or ()), 4),
                         Field(d.get("code", ""), 4, "code"), Field(d.get("credit_code", ""), 4),
@@ -791,7 +792,7 @@ class Gatherer:
                 url=page.url, kind="law", title=law["title"],
                 info=" · ".join(x for x in (page.level_label, page.status_label) if x),
                 excerpt="；".join(x for x in (law.get("document_number"), law.get("issued_by"),
-                                             f"{page.count} 项权力以其为实施依据") if x),
+                                             page.level_label, page.status_label) if x),
                 fields=[Field(law["title"], 6, "title"), Field(law.get("short_title", ""), 4),
                         Field(law.get("document_number", ""), 3),
                         Field(law.get("issued_by", ""), 1), Field(page.level_label, 1)])

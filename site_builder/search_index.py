@@ -42,7 +42,7 @@ from .search_terms import Field
 
 FOLDER = "search-index"
 META = f"{FOLDER}/meta.json"
-_MAGIC = b"PWS1"
+_MAGIC = b"PWS2"
 _FORMAT = 1
 #: Facets in the order of their byte in a document's record (``levels`` is a bit mask).
 FACETS = ("department", "type", "level", "stars", "status")
@@ -115,11 +115,13 @@ def fingerprint() -> str:
 
 # --- encoding ----------------------------------------------------------------------------
 
-def encode_shard(terms: dict[str, tuple[list[int], bytes]]) -> bytes:
-    """``PWS1``, the term count, then per term (sorted): its UTF-8 length and bytes, the
-    byte width of its id gaps (1, 2 or 4), the posting count, the gaps and the weights
-    (little-endian)."""
+def encode_shard(terms: dict[str, tuple[list[int], bytes]], token: str = "") -> bytes:
+    """``PWS2``, the index's token (8 ASCII bytes: a browser holding the ``meta.json`` of
+    another index notices), the term count, then per term (sorted): its UTF-8 length and
+    bytes, the byte width of its id gaps (1, 2 or 4), the posting count, the gaps and the
+    weights (little-endian)."""
     out = bytearray(_MAGIC)
+    out += token[:8].ljust(8, "-").encode("ascii")
     out += struct.pack("<I", len(terms))
     for term in sorted(terms):
         ids, weights = terms[term]
@@ -151,8 +153,8 @@ def decode_shard(data: bytes) -> dict[str, tuple[list[int], bytes]]:
     """The inverse of ``encode_shard``."""
     if data[:4] != _MAGIC:
         raise SearchIndexError("not a search shard")
-    (count,) = struct.unpack_from("<I", data, 4)
-    pos = 8
+    (count,) = struct.unpack_from("<I", data, 12)
+    pos = 16
     terms = {}
     for _ in range(count):
         n = data[pos]
@@ -196,8 +198,15 @@ def _record(doc: SearchDoc, state: IndexState) -> bytes:
                        one["stars"], mask, one["department"])
 
 
-def _fragment(doc: SearchDoc) -> bytes:
-    return (json.dumps({"u": doc.url, "t": doc.title, "i": doc.info, "x": doc.excerpt},
+def _fragment_key(state: IndexState, doc: _Doc) -> str:
+    """A fragment file's key: its document's and the index's (a full re-index writes every
+    fragment anew, with the new token; ids may have moved)."""
+    return f"{state.token[:8]}:{doc.key}"
+
+
+def _fragment(doc: SearchDoc, token: str) -> bytes:
+    return (json.dumps({"u": doc.url, "t": doc.title, "i": doc.info, "x": doc.excerpt,
+                        "k": token[:8]},
                        ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
@@ -264,7 +273,8 @@ class IndexUpdate:
             return False
         if not all(self.listed(shard_path(n), k) for n, k in enumerate(state.shard_keys)):
             return False
-        return all(self.listed(fragment_path(d.id), d.key) for d in state.docs.values())
+        return all(self.listed(fragment_path(d.id), _fragment_key(state, d))
+                   for d in state.docs.values())
 
     # --- a full index ----------------------------------------------------------------------
     def _full(self) -> tuple[IndexState, list[IndexOutput]]:
@@ -276,7 +286,8 @@ class IndexUpdate:
         for url in sorted(self.keys):
             doc = self.make_doc(url)
             entry = self._entry(state, url, doc, search_terms.weigh(doc.fields))
-            outputs.append(IndexOutput(fragment_path(entry.id), entry.key, _fragment(doc)))
+            outputs.append(IndexOutput(fragment_path(entry.id), _fragment_key(state, entry),
+                                       _fragment(doc, state.token)))
         state.shards = _shard_count(sum(len(d.terms) for d in state.docs.values()))
         shards: list[dict[str, tuple[list[int], bytearray]]] = [{} for _ in range(state.shards)]
         where: dict[str, int] = {}  # each distinct term hashed once
@@ -295,7 +306,8 @@ class IndexUpdate:
         state.shard_keys = []
         for n in range(state.shards):
             terms, shards[n] = shards[n], {}
-            data = encode_shard({t: (ids, bytes(ws)) for t, (ids, ws) in terms.items()})
+            data = encode_shard({t: (ids, bytes(ws)) for t, (ids, ws) in terms.items()},
+                                state.token)
             key = hashlib.sha1(data).hexdigest()
             state.shard_keys.append(key)
             outputs.append(IndexOutput(shard_path(n), key, data))
@@ -341,7 +353,8 @@ class IndexUpdate:
             terms = search_terms.weigh(doc.fields)
             prev = old.docs.get(url)
             entry = self._entry(state, url, doc, terms, prev.id if prev else None)
-            outputs.append(IndexOutput(fragment_path(entry.id), entry.key, _fragment(doc)))
+            outputs.append(IndexOutput(fragment_path(entry.id), _fragment_key(state, entry),
+                                       _fragment(doc, state.token)))
             for term, w in zip(entry.terms, entry.weights, strict=True):
                 adds.setdefault(search_terms.shard_of(term, state.shards), {}) \
                     .setdefault(term, []).append((entry.id, w))
@@ -356,7 +369,7 @@ class IndexUpdate:
                 merged.update(postings)
                 ids = sorted(merged)
                 terms[term] = (ids, bytes(merged[i] for i in ids))
-            data = encode_shard({t: v for t, v in terms.items() if v[0]})
+            data = encode_shard({t: v for t, v in terms.items() if v[0]}, state.token)
             key = hashlib.sha1(data).hexdigest()
             if key != state.shard_keys[n]:
                 state.shard_keys[n] = key
@@ -368,7 +381,7 @@ class IndexUpdate:
         fresh = {o.path for o in outputs}
         for d in state.docs.values():
             if fragment_path(d.id) not in fresh:
-                outputs.append(IndexOutput(fragment_path(d.id), d.key, None))
+                outputs.append(IndexOutput(fragment_path(d.id), _fragment_key(state, d), None))
         for n, key in enumerate(state.shard_keys):
             if shard_path(n) not in fresh:
                 outputs.append(IndexOutput(shard_path(n), key, None))
@@ -388,12 +401,18 @@ class IndexUpdate:
             table[8 * d.id:8 * d.id + 8] = d.record
         meta = {
             "version": _FORMAT, "terms": search_terms.VERSION,
-            "generation": f"{state.token[:8]}-{state.generation}",
+            "token": state.token[:8], "generation": f"{state.token[:8]}-{state.generation}",
             "documents": len(state.docs), "ids": state.next_id, "shards": state.shards,
             "kinds": list(KINDS), "facets": FACETS,
             "values": {k: state.values[k] for k in FACETS},
             "table": base64.b64encode(bytes(table)).decode("ascii"),
         }
+        # browsing by facet alone lists documents by URL: ids are in that order after a
+        # full index, documents added since come last, so their order is then spelt out
+        by_url = [state.docs[u].id for u in sorted(state.docs)]
+        if by_url != sorted(by_url):
+            meta["order"] = base64.b64encode(array("I", by_url).tobytes() if _LITTLE
+                                             else _swap(array("I", by_url))).decode("ascii")
         data = (json.dumps(meta, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
         outputs.append(IndexOutput(META, "meta:" + hashlib.sha1(data).hexdigest(), data))
         self.report.pages = len(state.docs)

@@ -162,3 +162,35 @@ def test_every_column_and_layout_is_documented():
 def test_written_files_are_readable_by_a_web_server(snap, tmp_path):
     for d in write_dumps(snap, tmp_path):
         assert (tmp_path / d.filename).stat().st_mode & 0o044 == 0o044, d.filename
+
+
+def _rows_with(snap, **fields) -> list[dict]:
+    from registry.cells import Codes
+    from registry.exporter import select_powers, table_rows
+
+    rows = table_rows(snap, select_powers(snap)[:3], Codes.from_snapshot(snap))
+    rows[1].update(fields)
+    return rows
+
+
+def test_text_shaped_like_rich_text_xml_stays_text_in_xlsx(snap):
+    from registry.exporter import xlsx_bytes
+
+    tricky = ["<r>A&B</r>", "<r><t>injected</t></r>", "<b>粗体</b> & 费用"]
+    rows = _rows_with(snap, title=tricky[0], fee_basis=tricky[1], handling_unit=tricky[2])
+    sheet = load_workbook(io.BytesIO(xlsx_bytes(rows)), read_only=True).worksheets[0]
+    headers = [c.header for c in EXPORT_COLUMNS]
+    values = dict(zip(headers, list(sheet.iter_rows(min_row=3, max_row=3, values_only=True))[0],
+                      strict=False))
+    by_key = {c.key: c.header for c in EXPORT_COLUMNS}
+    assert values[by_key["title"]] == tricky[0]
+    assert values[by_key["fee_basis"]] == tricky[1]
+    assert values[by_key["handling_unit"]] == tricky[2]
+
+
+def test_a_cell_over_excels_limit_in_utf16_units_is_refused(snap):
+    from registry.exporter import ExportError, xlsx_bytes
+
+    rows = _rows_with(snap, fee_basis="\U00020000" * 20_000)  # 40,000 UTF-16 units
+    with pytest.raises(ExportError, match="32,767"):
+        xlsx_bytes(rows)

@@ -223,3 +223,46 @@ def test_search_results_show_record_text_as_text(browser, registry_copy, tmp_pat
             assert pg.evaluate("window.pwned") is None
     finally:
         context.close()
+
+
+def test_a_page_open_across_a_full_reindex_still_finds(browser, registry_copy, tmp_path) -> None:
+    site = tmp_path / "_site"
+    build(registry_copy, site, dumps=False)
+    context = browser.new_context()
+    pg = context.new_page()
+    try:
+        with serve(site) as url:
+            pg.goto(f"{url}/search/")
+            pg.wait_for_function("document.querySelector('#status').textContent.length > 0")
+            build(registry_copy, site, dumps=False, incremental=False)  # a new index under it
+            pg.fill("#q", "道路运输")
+            assert results_count(pg) > 0
+            title = pg.locator("#results a.result-title").first.inner_text()
+            assert "道路" in title or "运输" in title
+    finally:
+        context.close()
+
+
+def test_a_failed_fetch_says_so_and_the_next_search_works(browser, base_url) -> None:
+    context = browser.new_context()
+    pg = context.new_page()
+    failed = []
+
+    def flaky(route):
+        if not failed:
+            failed.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    try:
+        pg.route("**/search-index/s/*", flaky)
+        pg.goto(f"{base_url}/search/")
+        pg.wait_for_function("document.querySelector('#status').textContent.length > 0")
+        pg.fill("#q", "许可")
+        pg.wait_for_function("document.querySelector('#status').textContent.includes('出错')")
+        pg.fill("#q", "许可证")
+        pg.fill("#q", "许可")
+        assert results_count(pg) > 1 and failed
+    finally:
+        context.close()

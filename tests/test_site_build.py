@@ -395,7 +395,7 @@ def test_history_change_log_and_feeds_come_from_git(registry_copy: Path, tmp_pat
 
 def test_search_shards_decode_to_what_was_encoded() -> None:
     terms = {"道路": ([0, 3, 700, 70_000], bytes([9, 255, 1, 30])), "3301": ([5], bytes([200]))}
-    assert decode_shard(encode_shard(terms)) == \
+    assert decode_shard(encode_shard(terms, "abcdef12")) == \
         {t: (ids, w) for t, (ids, w) in terms.items()}
 
 
@@ -513,3 +513,14 @@ def test_an_incremental_build_gives_the_site_a_full_build_gives(registry_copy: P
     assert sorted(got) == sorted(want)
     assert [p for p in want if got[p] != want[p]] == []
     assert read_index(out) == read_index(fresh)
+    assert _fragments(out) == _fragments(fresh)
+
+
+def _fragments(site: Path) -> dict[str, dict]:
+    """Page URL → what the search shows of it (title, info line, excerpt)."""
+    found = {}
+    for f in (site / "search-index" / "f").glob("*.json"):
+        data = json.loads(f.read_text(encoding="utf-8"))
+        if data.pop("k", None) and data.get("u"):  # k: the index's own token
+            found[data["u"]] = data
+    return found

@@ -52,3 +52,35 @@ def test_line_ending_filters_mean_hashing_the_bytes(registry_copy: Path) -> None
     root = committed(registry_copy)
     (root / ".gitattributes").write_text("*.ttl text eol=crlf\n")
     assert git_index_blobs(root) is None
+
+
+def test_files_git_is_told_not_to_look_at_are_hashed(registry_copy: Path) -> None:
+    root = committed(registry_copy)
+    path = sorted((root / "data" / "powers").rglob("*.ttl"))[0]
+    rel = path.relative_to(root).as_posix()
+    git(root, "update-index", "--assume-unchanged", rel)
+    path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert rel not in git_index_blobs(root)
+    f = next(f for f in working_tree(root) if f.path == rel)
+    assert f.blob == blob_id(path.read_bytes())
+
+
+def test_a_file_changed_after_listing_is_keyed_by_the_bytes_read(registry_copy: Path) -> None:
+    from registry.records import read_record
+
+    root = committed(registry_copy)
+    f = next(f for f in working_tree(root) if f.kind == "power")
+    full = root / f.path
+    full.write_text(full.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    result = read_record(f)
+    assert result.blob == blob_id(full.read_bytes()) == f.blob
+
+
+def test_blank_node_labels_of_two_files_never_meet() -> None:
+    from registry.exporter import bnode_prefix
+
+    names = ["data/laws/M_01.ttl", "data/laws/M-01.ttl", "data/laws/法规.ttl",
+             "data/laws/规章.ttl", "data/powers/jiaotong/330118001000.ttl"]
+    labels = [bnode_prefix(n) for n in names]
+    assert len(set(labels)) == len(labels)
+    assert labels[-1] == "p330118001000"

@@ -228,3 +228,17 @@ def test_shipped_registry_is_valid_with_4236_powers_in_force():
     stats = json.loads(done.stdout)
     assert stats["in_force"] == 4236 and stats["departments"] == 42
     assert stats["abolished"] >= 60 and stats["laws"] >= 150
+
+
+def test_a_full_run_forgets_the_cache_entries_of_deleted_files(registry_copy):
+    from registry.cache import record_cache
+    from registry.validate import refs_cache
+
+    validate(registry_copy)
+    path = sorted((registry_copy / "data" / "powers").rglob("*.ttl"))[-1]
+    rel = path.relative_to(registry_copy).as_posix()
+    assert any(k[0] == rel for k in record_cache(registry_copy).entries)
+    path.unlink()
+    validate(registry_copy)
+    assert not any(k[0] == rel for k in record_cache(registry_copy).entries)
+    assert not any(k[0] == rel for k in refs_cache(registry_copy).entries)

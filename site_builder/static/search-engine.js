@@ -4,6 +4,7 @@
 
 const RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+/g;
 const KIND_TOMBSTONE = 4;
+const MAX_QUERY = 200; // characters of a query that count (a pasted paragraph is cut)
 const TOMBSTONE_FACTOR = 0.5; // abolished powers rank below those in force
 const LOOSE_FACTOR = 0.5; // words found apart rank below words found together
 
@@ -71,15 +72,19 @@ function decodeBase64(text) {
   return out;
 }
 
-function decodeShard(buffer) {
+// The index was rebuilt under this page (its meta.json is another index's).
+export class StaleIndex extends Error {}
+
+function decodeShard(buffer, token) {
   const view = new DataView(buffer);
   const bytes = new Uint8Array(buffer);
   const magic = String.fromCharCode(...bytes.subarray(0, 4));
-  if (magic !== "PWS1") throw new Error("not a search shard");
-  const count = view.getUint32(4, true);
+  if (magic !== "PWS2") throw new Error("not a search shard");
+  if (String.fromCharCode(...bytes.subarray(4, 12)) !== token.padEnd(8, "-")) throw new StaleIndex();
+  const count = view.getUint32(12, true);
   const decoder = new TextDecoder();
   const terms = new Map();
-  let pos = 8;
+  let pos = 16;
   for (let t = 0; t < count; t++) {
     const n = bytes[pos];
     const term = decoder.decode(bytes.subarray(pos + 1, pos + 1 + n));
@@ -105,18 +110,29 @@ function decodeShard(buffer) {
 export class SearchIndex {
   constructor(base, meta) {
     this.base = base;
+    this.load(meta);
+  }
+
+  load(meta) {
     this.meta = meta;
     this.table = decodeBase64(meta.table);
     this.view = new DataView(this.table.buffer);
+    this.order = meta.order ? new Uint32Array(decodeBase64(meta.order).buffer) : null;
     this.shards = new Map();
     this.fragments = new Map();
     this.bytesFetched = 0;
   }
 
-  static async open(base = "/search-index/") {
-    const response = await fetch(`${base}meta.json`, { cache: "no-cache" });
+  // "no-cache" revalidates; after a stale shard, "reload" skips the browser's cache (a
+  // server that knows only seconds may call a meta.json rewritten within one unmodified)
+  static async fetchMeta(base, cache = "no-cache") {
+    const response = await fetch(`${base}meta.json`, { cache });
     if (!response.ok) throw new Error(`search index: HTTP ${response.status}`);
-    return new SearchIndex(base, await response.json());
+    return response.json();
+  }
+
+  static async open(base = "/search-index/") {
+    return new SearchIndex(base, await SearchIndex.fetchMeta(base));
   }
 
   get size() {
@@ -142,13 +158,15 @@ export class SearchIndex {
 
   async shard(n) {
     if (!this.shards.has(n)) {
-      this.shards.set(n, (async () => {
+      const loading = (async () => {
         const r = await fetch(`${this.base}s/${n}.bin?g=${this.meta.generation}`);
         if (!r.ok) throw new Error(`search index: HTTP ${r.status}`);
         const buffer = await r.arrayBuffer();
         this.bytesFetched += buffer.byteLength;
-        return decodeShard(buffer);
-      })());
+        return decodeShard(buffer, this.meta.token);
+      })();
+      this.shards.set(n, loading);
+      loading.catch(() => this.shards.delete(n)); // a failed fetch is tried again next time
     }
     return this.shards.get(n);
   }
@@ -158,17 +176,34 @@ export class SearchIndex {
     return shard.get(term) || null;
   }
 
+  // {u: URL, t: title, i: info line, x: excerpt text}, or {} when it cannot be had
   async fragment(id) {
     if (!this.fragments.has(id)) {
-      this.fragments.set(id, fetch(`${this.base}f/${id}.json?g=${this.meta.generation}`)
-        .then((r) => (r.ok ? r.json() : {})));
+      const loading = fetch(`${this.base}f/${id}.json?g=${this.meta.generation}`)
+        .then((r) => (r.ok ? r.json() : {}))
+        .then((d) => (d.k === this.meta.token ? d : {}))
+        .catch(() => ({}));
+      this.fragments.set(id, loading);
+      loading.then((d) => { if (!d.u) this.fragments.delete(id); });
     }
     return this.fragments.get(id);
   }
 
+  // A search; when the index was rebuilt under the page, meta.json is read again once.
+  async search(text, filters = {}) {
+    try {
+      return await this.searchOnce(text, filters);
+    } catch (e) {
+      if (!(e instanceof StaleIndex)) throw e;
+      this.load(await SearchIndex.fetchMeta(this.base, "reload"));
+      return this.searchOnce(text, filters);
+    }
+  }
+
   // filters: {facet: Set of value labels}. Returns ranked results, facet counts (each
   // facet counted as if its own choice were empty, so its other values stay offered).
-  async search(text, filters = {}) {
+  async searchOnce(text, filters = {}) {
+    text = text.slice(0, MAX_QUERY);
     const groups = parseQuery(text);
     const n = this.size;
     let alive = new Uint8Array(n);
@@ -182,8 +217,8 @@ export class SearchIndex {
       const documents = this.meta.documents;
       for (const g of groups) {
         const gscore = new Float64Array(n);
-        const strictHits = new Uint8Array(n);
-        const looseHits = new Uint8Array(n);
+        const strictHits = new Uint16Array(n);
+        const looseHits = new Uint16Array(n);
         const loose = new Set(g.loose);
         for (const t of g.strict) {
           const list = lists.get(t);
@@ -240,8 +275,10 @@ export class SearchIndex {
     };
     const results = [];
     const active = facets.filter((f) => chosen[f]);
-    for (let id = 0; id < n; id++) {
-      if (!alive[id]) continue;
+    const ids = this.order && !groups.length ? this.order : null;
+    for (let k = 0; k < n; k++) {
+      const id = ids ? ids[k] : k;
+      if (id === undefined || !alive[id]) continue;
       const failing = active.filter((f) => !passes(id, f));
       if (failing.length === 0) {
         results.push(id);

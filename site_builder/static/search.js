@@ -141,13 +141,23 @@ async function run({ debounce = false } = {}) {
     list.replaceChildren();
     moreButton.hidden = true;
     statusEl.textContent = "输入关键词或选择筛选条件。Type a search or choose a filter.";
-    renderFacets((await index.search("", {})).counts);
+    try {
+      renderFacets((await index.search("", {})).counts);
+    } catch (e) {
+      statusEl.textContent = "搜索出错，请稍后重试。Search failed; please try again.";
+    }
     return;
   }
   statusEl.textContent = "正在搜索… Searching…";
   if (debounce) await pause(DEBOUNCE_MS);
   if (gen !== generation) return;
-  const search = await index.search(term, filters);
+  let search;
+  try {
+    search = await index.search(term, filters);
+  } catch (e) {
+    if (gen === generation) statusEl.textContent = "搜索出错，请稍后重试。Search failed; please try again.";
+    return;
+  }
   if (gen !== generation) return;
   state.results = search.results;
   state.groups = search.groups;
