@@ -204,48 +204,37 @@ def test_a_one_character_query_finds_names_holding_it(page, base_url) -> None:
     assert all("费" in t for t in page.locator("#results a.result-title").all_inner_texts())
 
 
-def test_search_results_show_record_text_as_text(browser, registry_copy, tmp_path) -> None:
+def test_search_results_show_record_text_as_text(page, registry_copy, tmp_path) -> None:
     path = sorted((registry_copy / "data" / "powers" / "jiaotong").glob("*.ttl"))[0]
     evil = '<img src=x onerror="window.pwned=1">鲸鱼观测登记'
-    text = re.sub(r'dcterms:title\s+"([^"]*)"@zh', lambda m: 'dcterms:title "' + evil.replace('"', '\\"') + '"@zh',
+    turtle = 'dcterms:title "' + evil.replace('"', '\\"') + '"@zh'
+    text = re.sub(r'dcterms:title\s+"([^"]*)"@zh', lambda m: turtle,
                   path.read_text(encoding="utf-8"), count=1)
     path.write_text(text, encoding="utf-8")
     site = tmp_path / "_site"
     build(registry_copy, site, dumps=False)
-    context = browser.new_context()
-    pg = context.new_page()
-    try:
-        with serve(site) as url:
-            pg.goto(f"{url}/search/?q=鲸鱼观测")
-            assert results_count(pg) == 1
-            assert pg.locator("#results a.result-title").inner_text() == evil
-            assert pg.locator("#results img").count() == 0
-            assert pg.evaluate("window.pwned") is None
-    finally:
-        context.close()
+    with serve(site) as url:
+        page.goto(f"{url}/search/?q=鲸鱼观测")
+        assert results_count(page) == 1
+        assert page.locator("#results a.result-title").inner_text() == evil
+        assert page.locator("#results img").count() == 0
+        assert page.evaluate("window.pwned") is None
 
 
-def test_a_page_open_across_a_full_reindex_still_finds(browser, registry_copy, tmp_path) -> None:
+def test_a_page_open_across_a_full_reindex_still_finds(page, registry_copy, tmp_path) -> None:
     site = tmp_path / "_site"
     build(registry_copy, site, dumps=False)
-    context = browser.new_context()
-    pg = context.new_page()
-    try:
-        with serve(site) as url:
-            pg.goto(f"{url}/search/")
-            pg.wait_for_function("document.querySelector('#status').textContent.length > 0")
-            build(registry_copy, site, dumps=False, incremental=False)  # a new index under it
-            pg.fill("#q", "道路运输")
-            assert results_count(pg) > 0
-            title = pg.locator("#results a.result-title").first.inner_text()
-            assert "道路" in title or "运输" in title
-    finally:
-        context.close()
+    with serve(site) as url:
+        page.goto(f"{url}/search/")
+        page.wait_for_function("document.querySelector('#status').textContent.length > 0")
+        build(registry_copy, site, dumps=False, incremental=False)  # a new index under it
+        page.fill("#q", "道路运输")
+        assert results_count(page) > 0
+        title = page.locator("#results a.result-title").first.inner_text()
+        assert "道路" in title or "运输" in title
 
 
-def test_a_failed_fetch_says_so_and_the_next_search_works(browser, base_url) -> None:
-    context = browser.new_context()
-    pg = context.new_page()
+def test_a_failed_fetch_says_so_and_the_next_search_works(page, base_url) -> None:
     failed = []
 
     def flaky(route):
@@ -255,14 +244,11 @@ def test_a_failed_fetch_says_so_and_the_next_search_works(browser, base_url) -> 
         else:
             route.continue_()
 
-    try:
-        pg.route("**/search-index/s/*", flaky)
-        pg.goto(f"{base_url}/search/")
-        pg.wait_for_function("document.querySelector('#status').textContent.length > 0")
-        pg.fill("#q", "许可")
-        pg.wait_for_function("document.querySelector('#status').textContent.includes('出错')")
-        pg.fill("#q", "许可证")
-        pg.fill("#q", "许可")
-        assert results_count(pg) > 1 and failed
-    finally:
-        context.close()
+    page.route("**/search-index/s/*", flaky)
+    page.goto(f"{base_url}/search/")
+    page.wait_for_function("document.querySelector('#status').textContent.length > 0")
+    page.fill("#q", "许可")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('出错')")
+    page.fill("#q", "许可证")
+    page.fill("#q", "许可")
+    assert results_count(page) > 1 and failed
