@@ -172,7 +172,6 @@ class RecordCache:
             pass
 
 
-
 #: Shards of the caches that hold an entry per record file.
 RECORD_SHARDS = 64
 

@@ -82,14 +82,6 @@ DUMP_FORMATS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _labels_key(snap: Snapshot) -> str:
-    digest = hashlib.sha1()
-    for path, f in sorted(snap.files.items()):
-        if f.kind in ("department", "law", "vocabulary"):
-            digest.update(f"{path}:{f.blob}\0".encode())
-    return digest.hexdigest()
-
-
 @dataclass
 class _Shares:
     """Every file's share of each dump, in file order, and one table row per power."""
@@ -103,7 +95,7 @@ class _Shares:
 def _shares(snap: Snapshot, root: Path | None) -> _Shares:
     cache = RecordCache(root, "dumps", fingerprint(), shards=RECORD_SHARDS) \
         if root is not None else None
-    labels = _labels_key(snap)
+    labels = snap.labels_key()
     shares = _Shares([], [], [], [])
     paths = record_paths(snap)
     for path in paths:

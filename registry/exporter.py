@@ -130,7 +130,7 @@ def _fill_workbook(wb, rows: list[dict]) -> None:
         ws.set_column(i, i, col.width)
     ws.freeze_panes(1, 2)  # C2: the header row and the code and name columns stay in view
     ws.write_row(0, 0, [col.header for col in EXPORT_COLUMNS], head)
-    keys = [(i, col) for i, col in enumerate(EXPORT_COLUMNS)]
+    keys = list(enumerate(EXPORT_COLUMNS))
     for r, row in enumerate(rows, start=1):
         for i, col in keys:
             v = row[col.key]

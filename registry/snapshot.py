@@ -6,6 +6,7 @@ files itself. Files that fail the record rules are left out (``validate`` report
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -69,6 +70,15 @@ class Snapshot:
             if p.main_item:
                 subs[p.main_item].append(p)
         return subs
+
+    def labels_key(self) -> str:
+        """Id of every file whose names other records show (departments, laws, code lists):
+        a page, row or index entry that shows such names is keyed on it."""
+        digest = hashlib.sha1()
+        for path, f in sorted(self.files.items()):
+            if f.kind in ("department", "law", "vocabulary"):
+                digest.update(f"{path}:{f.blob}\0".encode())
+        return digest.hexdigest()
 
     def record_file(self, iri_or_code: str) -> SourceFile | None:
         """The file of a power (by code), department (slug) or law (id)."""

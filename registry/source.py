@@ -183,25 +183,21 @@ def git_index_blobs(root: Path) -> dict[str, str] | None:
             (Path(top.decode().strip()) / ".gitattributes").exists() or \
             (root / ".gitattributes").exists() or (root / DATA_DIR / ".gitattributes").exists():
         return None
-    staged = _git(root, "ls-files", "-s", "-z", "--", DATA_DIR)
+    # -s: mode, blob, stage; -v: the tag before them, lower-case for assume-unchanged and
+    # S for skip-worktree (git does not look at those files: the entry says nothing of
+    # the bytes on disk); -m: the files whose stats or bytes differ from the index
+    staged = _git(root, "ls-files", "-s", "-v", "-z", "--", DATA_DIR)
     modified = _git(root, "ls-files", "-m", "-z", "--", DATA_DIR)
-    tagged = _git(root, "ls-files", "-v", "-z", "--", DATA_DIR)
-    if staged is None or modified is None or tagged is None:
+    if staged is None or modified is None:
         return None
     changed = set(modified.decode("utf-8", "surrogateescape").split("\0"))
-    # files marked assume-unchanged (lower-case tag) or skip-worktree (S): git does not
-    # look at them, so their index entry says nothing of the bytes on disk
-    for entry in tagged.decode("utf-8", "surrogateescape").split("\0"):
-        tag, _, path = entry.partition(" ")
-        if tag and (tag.islower() or tag == "S"):
-            changed.add(path)
     found = {}
     for entry in staged.decode("utf-8", "surrogateescape").split("\0"):
         if not entry:
             continue
         meta, _, path = entry.partition("\t")
-        mode, blob, stage = meta.split(" ")
-        if mode in ("100644", "100755") and stage == "0" and path not in changed:
+        tag, mode, blob, stage = meta.split(" ")
+        if tag == "H" and mode in ("100644", "100755") and stage == "0" and path not in changed:
             found[path] = blob
     return found
 

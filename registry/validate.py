@@ -61,7 +61,7 @@ def validate(root: Path, *, files: list[SourceFile] | None = None, only: set[str
     started = time.perf_counter()
     root = check_root(root)
     shapes = Shapes.load(shape_files(root))
-    files_given = files
+    whole = files is None and only is None  # every record of the working tree
     files = files if files is not None else working_tree(root)
     by_path = {f.path: f for f in files}
     records = [f for f in files if f.kind in ("power", "department", "law")]
@@ -74,7 +74,7 @@ def validate(root: Path, *, files: list[SourceFile] | None = None, only: set[str
     selected = records if only is None else [f for f in records if f.path in only]
     unselected = [] if only is None else [f for f in records if f.path not in only]
     outcomes = process(selected, shapes=shapes, cache=cache, jobs=jobs, progress=progress,
-                       complete=only is None and files_given is None)
+                       complete=whole)
     checked = len(selected) - cache.hits
     views = [(o.kind, _view(o, refs)) for o in outcomes]
     # the rest only needs what the cross-record rules read of it
@@ -89,7 +89,7 @@ def validate(root: Path, *, files: list[SourceFile] | None = None, only: set[str
         progress(len(unselected) - len(todo))
     views += [(o.kind, _view(o, refs)) for o in process(todo, cache=cache, jobs=jobs,
                                                         progress=progress)]
-    if only is None and files_given is None:  # every record: forget files that are gone
+    if whole:  # forget the files that are gone
         refs.retain({(f.path, f.blob) for f in records})
     cache.save()
     refs.save()

@@ -174,13 +174,6 @@ def _key(*parts: str) -> str:
     return digest.hexdigest()
 
 
-def _labels_key(snap: Snapshot) -> str:
-    """Id of everything a power's display dict reads besides its own file: the
-    department, law and code-list files."""
-    return _key(*(f"{p}:{f.blob}" for p, f in sorted(snap.files.items())
-                  if f.kind in ("department", "law", "vocabulary")))
-
-
 @lru_cache(maxsize=1)
 def search_fingerprint() -> str:
     """Content id of the code that decides what the index holds of a page (the registry's
@@ -224,10 +217,7 @@ def _dumps_job(folder: str, root: str) -> list[dict]:
     from registry.dumps import write_dumps
 
     assert _SNAP is not None
-    dists = write_dumps(_SNAP, Path(folder), root=Path(root))
-    for d in dists:  # written through mkstemp (0600): a web server must be able to read them
-        os.chmod(Path(folder) / d.filename, 0o644)
-    return [d.to_dict() for d in dists]
+    return [d.to_dict() for d in write_dumps(_SNAP, Path(folder), root=Path(root))]
 
 
 def _history_job(root: str) -> tuple[dict, list]:
@@ -596,7 +586,7 @@ class _Build:
                            if f.kind in ("power", "department", "law"))
         report.skipped_records = record_files - len(snap.powers) - len(snap.departments) - \
             len(snap.laws)
-        labels_key = _labels_key(snap)
+        labels_key = snap.labels_key()
         previous = _read_manifest(out)
         reusable = previous if self.incremental else {}
         self.staging = staging = _prepare_staging(out)

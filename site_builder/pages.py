@@ -198,7 +198,6 @@ class PowerPage(Page):
 
     template: ClassVar[str] = "power.html"
     record: Power = field(repr=False, compare=False)
-    views: RecordViews = field(repr=False, compare=False)
     gatherer: Gatherer = field(repr=False, compare=False)
     _jsonld: str | None = field(default=None, repr=False, compare=False)
     department: Link | None
@@ -242,12 +241,12 @@ class PowerPage(Page):
     @cached_property
     def power(self) -> dict:
         """``registry.present.power_dict``: one dict for the page and the API."""
-        return self.views.power_dict(self.record)
+        return self.gatherer.views.power_dict(self.record)
 
     def json_ld(self) -> str:
         # made once: the page embeds it and /powers/<code>.jsonld is the same text
         if self._jsonld is None:
-            self._jsonld = self.views.jsonld(self.source_path)
+            self._jsonld = self.gatherer.views.jsonld(self.source_path)
         return self._jsonld
 
     def take_json_ld(self) -> str:
@@ -735,7 +734,7 @@ class Gatherer:
             breadcrumbs=crumbs,
             alternates=_record_alternates(urls.power_file(p.code, "ttl"),
                                           urls.power_file(p.code, "jsonld")),
-            searchable=True, record=p, views=self.views, gatherer=self, department=dept,
+            searchable=True, record=p, gatherer=self, department=dept,
             main_item=self.power_link(p.main_item) if p.main_item else None,
             sub_items=[self.power_link(sp.code) for sp in
                        sorted(self.sub_items.get(p.code, []), key=lambda x: x.code)],
@@ -791,8 +790,8 @@ class Gatherer:
             return SearchDoc(
                 url=page.url, kind="law", title=law["title"],
                 info=" · ".join(x for x in (page.level_label, page.status_label) if x),
-                excerpt="；".join(x for x in (law.get("document_number"), law.get("issued_by"),
-                                             page.level_label, page.status_label) if x),
+                excerpt="；".join(x for x in (law.get("document_number"), law.get("issued_by"))
+                                 if x),
                 fields=[Field(law["title"], 6, "title"), Field(law.get("short_title", ""), 4),
                         Field(law.get("document_number", ""), 3),
                         Field(law.get("issued_by", ""), 1), Field(page.level_label, 1)])

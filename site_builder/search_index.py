@@ -43,7 +43,7 @@ from .search_terms import Field
 FOLDER = "search-index"
 META = f"{FOLDER}/meta.json"
 _MAGIC = b"PWS2"
-_FORMAT = 1
+_FORMAT = 2  # part of the cache fingerprint: a new format means a full index
 #: Facets in the order of their byte in a document's record (``levels`` is a bit mask).
 FACETS = ("department", "type", "level", "stars", "status")
 #: Document kinds by their byte (0: a removed document, which never matches); a tombstone
@@ -106,7 +106,6 @@ class IndexState:
     values: dict[str, list[str]] = field(default_factory=lambda: {f: [] for f in FACETS})
     shard_keys: list[str] = field(default_factory=list)
     generation: int = 0
-    format: int = _FORMAT
 
 
 def fingerprint() -> str:
@@ -251,18 +250,18 @@ class IndexUpdate:
                  previous: IndexState | None, read: Callable[[str], bytes],
                  listed: Callable[[str, str], bool]):
         self.keys, self.make_doc, self.read, self.listed = keys, make_doc, read, listed
-        self.previous = previous if previous is not None and previous.format == _FORMAT else None
+        self.previous = previous
         self.report = SearchReport()
 
     def run(self) -> tuple[IndexState, list[IndexOutput]]:
         old = self.previous
-        changed = sum(1 for u, k in self.keys.items() if u not in old.docs or old.docs[u].key != k) \
-            if old is not None else 0
+        changed = [u for u, k in self.keys.items() if u not in old.docs or old.docs[u].key != k] \
+            if old is not None else []
         # patching costs a shard read per term of a changed document: past a quarter of the
-        # documents, writing everything anew is cheaper (and refreshes the statistics)
-        if old is not None and changed * 4 <= len(self.keys) and self._consistent(old):
+        # documents, writing everything anew is cheaper
+        if old is not None and len(changed) * 4 <= len(self.keys) and self._consistent(old):
             try:
-                return self._patch(self.previous)
+                return self._patch(old, changed)
             except (OSError, SearchIndexError, ValueError, struct.error):
                 pass  # the previous index cannot be read back: index everything
         return self._full()
@@ -326,12 +325,11 @@ class IndexUpdate:
         return entry
 
     # --- patching the previous index ----------------------------------------------------------
-    def _patch(self, old: IndexState) -> tuple[IndexState, list[IndexOutput]]:
+    def _patch(self, old: IndexState, changed: list[str]) -> tuple[IndexState, list[IndexOutput]]:
         report = self.report
         state = IndexState(token=old.token, shards=old.shards, next_id=old.next_id,
                            docs=dict(old.docs), values={k: list(v) for k, v in old.values.items()},
                            shard_keys=list(old.shard_keys), generation=old.generation)
-        changed = [u for u, k in self.keys.items() if u not in old.docs or old.docs[u].key != k]
         removed = [u for u in old.docs if u not in self.keys]
         outputs: list[IndexOutput] = []
         # shard → term → (ids to drop, postings to add)

@@ -120,7 +120,6 @@ export class SearchIndex {
     this.order = meta.order ? new Uint32Array(decodeBase64(meta.order).buffer) : null;
     this.shards = new Map();
     this.fragments = new Map();
-    this.bytesFetched = 0;
   }
 
   // "no-cache" revalidates; after a stale shard, "reload" skips the browser's cache (a
@@ -161,9 +160,7 @@ export class SearchIndex {
       const loading = (async () => {
         const r = await fetch(`${this.base}s/${n}.bin?g=${this.meta.generation}`);
         if (!r.ok) throw new Error(`search index: HTTP ${r.status}`);
-        const buffer = await r.arrayBuffer();
-        this.bytesFetched += buffer.byteLength;
-        return decodeShard(buffer, this.meta.token);
+        return decodeShard(await r.arrayBuffer(), this.meta.token);
       })();
       this.shards.set(n, loading);
       loading.catch(() => this.shards.delete(n)); // a failed fetch is tried again next time
