@@ -119,7 +119,7 @@ def _shares(snap: Snapshot, root: Path | None) -> _Shares:
         row = cache.get(*key) if cache else None
         if row is None:
             codes = codes or Codes.from_snapshot(snap)
-            row = power_row(snap, p, codes, 0)
+            row = power_row(snap, snap.power_model(p.code), codes, 0)
             if cache:
                 cache.put(*key, row)
         shares.rows.append({**row, "seq": seq})

@@ -48,6 +48,13 @@ class Snapshot:
             return key
         return c.label_en if lang == "en" and c.label_en else c.label
 
+    def power_model(self, code: str) -> Power:
+        """The full model of a power (``SummarySnapshot`` reads it on demand)."""
+        return self.powers[code]
+
+    def forget_model(self, code: str) -> None:
+        """Drop a model read on demand (nothing to drop here)."""
+
     def in_force(self) -> list[Power]:
         return [p for p in self.powers.values() if p.in_force]
 

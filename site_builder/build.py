@@ -44,8 +44,9 @@ from registry.cache import RecordCache, code_fingerprint
 from registry.jsonld import dumps as jsonld_dumps
 from registry.jsonld import to_jsonld
 from registry.namespaces import BASE
-from registry.snapshot import Snapshot, load_snapshot
+from registry.snapshot import Snapshot
 from registry.source import check_root
+from registry.summary import load_summaries
 from registry.turtle import parse
 
 from . import search_index, urls
@@ -581,7 +582,7 @@ class _Build:
         global _SNAP
         root, out, say, report = self.root, self.out, self.say, self.report
         say("读取记录 loading records")
-        snap = load_snapshot(root)
+        snap, summaries = load_summaries(root)
         record_files = sum(1 for f in snap.files.values()
                            if f.kind in ("power", "department", "law"))
         report.skipped_records = record_files - len(snap.powers) - len(snap.departments) - \
@@ -729,6 +730,8 @@ class _Build:
                      if p.startswith(search_index.FOLDER + "/")]
             report.search.files, report.search.size = len(index), sum(e[1] for e in index)
         history_cache.save()
+        summaries.save()
+        snap.save()
         if search_state is not None:
             search_cache.clear()
             search_cache.put("index", str(out), search_state)

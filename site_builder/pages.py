@@ -24,6 +24,7 @@ from registry.jsonld import to_jsonld
 from registry.model import Law, Power
 from registry.namespaces import OWL, PREFIXES, RDF, RDFS, local_name
 from registry.snapshot import Snapshot
+from registry.summary import PowerSummary
 from registry.turtle import parse
 
 from . import charts, urls
@@ -197,7 +198,7 @@ class PowerPage(Page):
     more than its key."""
 
     template: ClassVar[str] = "power.html"
-    record: Power = field(repr=False, compare=False)
+    summary: PowerSummary | Power = field(repr=False, compare=False)
     gatherer: Gatherer = field(repr=False, compare=False)
     _jsonld: str | None = field(default=None, repr=False, compare=False)
     department: Link | None
@@ -211,12 +212,17 @@ class PowerPage(Page):
     source_key: str  # the record file's blob id and the labels' key: decides power/jsonld
 
     @cached_property
+    def record(self) -> Power:
+        """The full model (read only for a page that is rendered or indexed)."""
+        return self.gatherer.snap.power_model(self.summary.code)
+
+    @cached_property
     def type_link(self) -> Link | None:
-        return self.gatherer.type_link(self.record.power_type)
+        return self.gatherer.type_link(self.summary.power_type)
 
     @cached_property
     def level_links(self) -> list[Link]:
-        return [lk for lv in self.record.levels if (lk := self.gatherer.level_link(lv))]
+        return [lk for lv in self.summary.levels if (lk := self.gatherer.level_link(lv))]
 
     @cached_property
     def citations(self) -> list[CitationView]:
@@ -229,7 +235,7 @@ class PowerPage(Page):
     @cached_property
     def files(self) -> list[Link]:
         """Its Turtle and JSON-LD."""
-        code = self.record.code
+        code = self.summary.code
         return [Link(urls.power_file(code, "ttl"), "Turtle"),
                 Link(urls.power_file(code, "jsonld"), "JSON-LD")]
 
@@ -256,12 +262,13 @@ class PowerPage(Page):
         return text
 
     def release(self) -> None:
-        for name in ("power", "history", "citations", "facets", "level_links"):
+        for name in ("power", "history", "citations", "facets", "level_links", "record"):
             self.__dict__.pop(name, None)
+        self.gatherer.snap.forget_model(self.summary.code)
 
     @property
     def tombstone(self) -> bool:
-        return not self.record.in_force
+        return not self.summary.in_force
 
     def hrefs(self) -> Iterator[str]:
         for value in (self.breadcrumbs, self.department, self.type_link, self.level_links,
@@ -734,7 +741,7 @@ class Gatherer:
             breadcrumbs=crumbs,
             alternates=_record_alternates(urls.power_file(p.code, "ttl"),
                                           urls.power_file(p.code, "jsonld")),
-            searchable=True, record=p, gatherer=self, department=dept,
+            searchable=True, summary=p, gatherer=self, department=dept,
             main_item=self.power_link(p.main_item) if p.main_item else None,
             sub_items=[self.power_link(sp.code) for sp in
                        sorted(self.sub_items.get(p.code, []), key=lambda x: x.code)],
