@@ -76,6 +76,7 @@ class SummarySnapshot(Snapshot):
         super().__init__(**kwargs)
         self._records = record_cache(root)
         self._full: dict[str, Power] = {}
+        self.duplicate_codes: set[str] = set()  # claimed by more than one file
 
     def power_model(self, code: str) -> Power:
         """The full model of a power (read from the record cache, or parsed)."""
@@ -101,8 +102,11 @@ class SummarySnapshot(Snapshot):
 def load_summaries(root: Path, *, files: list[SourceFile] | None = None,
                    use_cache: bool = True) -> tuple[SummarySnapshot, RecordCache]:
     """Every record of the registry at ``root`` as a ``SummarySnapshot`` (files that fail
-    the record rules are left out, as ``load_snapshot`` does), and the summary cache
-    (the caller saves it: a build does so only when it commits)."""
+    the record rules are left out, as ``load_snapshot`` does), and the summary cache.
+
+    The cache still holds the entries of files since changed (a rebuild reads the
+    previous summaries of what changed); the caller retains and saves it.
+    """
     root = check_root(root)
     files = files if files is not None else working_tree(root)
     cache = summary_cache(root, enabled=use_cache)
@@ -125,10 +129,11 @@ def load_summaries(root: Path, *, files: list[SourceFile] | None = None,
                 snap._full[m.code] = m
             cache.put(o.path, o.blob, (value,))
             values[misses[o.path]] = value
-        cache.retain({(f.path, f.blob) for f in records})
     # in file order, as load_snapshot adds them (of two files with one code, the last wins)
     for v in values:
         if isinstance(v, PowerSummary):
+            if v.code in snap.powers:
+                snap.duplicate_codes.add(v.code)
             snap.powers[v.code] = v
         elif isinstance(v, Department):
             snap.departments[v.slug] = v

@@ -51,6 +51,7 @@ from registry.turtle import parse
 
 from . import search_index, urls
 from .pages import Gatherer, Page, SiteData, nav_links, pack_histories
+from .scope import MISSING, Scope, find_scope
 
 MANIFEST = ".powers-build.json"
 _FORMAT = 2
@@ -90,6 +91,7 @@ class BuildReport:
     skipped_records: int = 0  # record files left out because they fail the record rules
     history: bool = False
     dumps: bool = False
+    scoped: bool = False  # only the page families the change reaches were gathered
 
     def to_dict(self) -> dict:
         data = {k: v for k, v in self.__dict__.items() if k not in ("out", "search")}
@@ -280,11 +282,40 @@ def _git_head(root: Path) -> str | None:
         return None
 
 
+def _scope(snap: Snapshot, inputs: dict[str, str], summaries: RecordCache, old_history,
+           new_history) -> Scope | None:
+    """The families this rebuild gathers (``scope.find_scope``), from the previous build's
+    inputs and history (None: all)."""
+    def old_summary(path: str, blob: str):
+        hit = summaries.get(path, blob)
+        return MISSING if hit is None else hit[0]
+
+    old_hist, old_changes = old_history or ({}, [])
+    new_hist, new_changes = new_history
+    changed_history = [p for p in set(old_hist) | set(new_hist)
+                       if (old_hist.get(p) or ("",))[0] != (new_hist.get(p) or ("",))[0]]
+    old_commits = {c.commit for c in old_changes}
+    new_commits = {c.commit for c in new_changes}
+    moved = old_commits ^ new_commits  # commits that entered or left the change log
+
+    def change_departments(codes: set[str]) -> set[str]:
+        """Departments whose feeds list one of ``codes`` or a commit entering or leaving."""
+        found = set()
+        for c in (*old_changes, *new_changes):
+            for item in c.items:
+                if c.commit in moved or (item.kind == "power" and item.code in codes):
+                    found.add(item.department)
+        return found
+
+    return find_scope(snap, inputs, old_summary, changed_history, change_departments)
+
+
 # --- outputs -------------------------------------------------------------------------------
 
-def _record_outputs(snap: Snapshot, pages: list[Page]) -> list[Output]:
+def _record_outputs(snap: Snapshot, pages: list[Page], scope: Scope | None = None
+                    ) -> list[Output]:
     """Each record's Turtle (its file's bytes) and JSON-LD (the text its page embeds: the
-    same graph, made once), beside its page."""
+    same graph, made once), beside its page (of the records in ``scope``, when given)."""
     outs: list[Output] = []
     fp = site_fingerprint()
     by_url = {p.url: p for p in pages}
@@ -301,12 +332,15 @@ def _record_outputs(snap: Snapshot, pages: list[Page]) -> list[Output]:
         outs.append(Output(urls.output_path(url_jsonld), _key("jsonld", fp, src.blob), make,
                            page_url=page_url))
 
-    for code, p in snap.powers.items():
+    def chosen(table: dict, keys: set[str] | None) -> Iterable:
+        return table.items() if keys is None else ((k, table[k]) for k in keys if k in table)
+
+    for code, p in chosen(snap.powers, scope and scope.powers):
         add(urls.power_file(code, "ttl"), urls.power_file(code, "jsonld"), p.path, urls.power(code))
-    for slug, d in snap.departments.items():
+    for slug, d in chosen(snap.departments, scope and scope.departments):
         add(urls.department_file(slug, "ttl"), urls.department_file(slug, "jsonld"), d.path,
             urls.department(slug))
-    for law_id, law in snap.laws.items():
+    for law_id, law in chosen(snap.laws, scope and scope.laws):
         add(urls.law_file(law_id, "ttl"), urls.law_file(law_id, "jsonld"), law.path,
             urls.law(law_id))
     for path, src in snap.files.items():
@@ -336,8 +370,10 @@ def _text_output(path: str, text: str) -> Output:
     return Output(path, "text:" + hashlib.sha1(data).hexdigest(), lambda: data)
 
 
-def _sitemap(pages: list[Page], base_url: str) -> list[Output]:
-    locs = [base_url + p.url for p in pages if p.output_path.endswith("index.html")]
+def _sitemap(paths: Iterable[str], base_url: str) -> list[Output]:
+    """``sitemap.xml`` (every page served as a folder, by URL) and ``robots.txt``."""
+    locs = sorted(base_url + "/" + p[:-len("index.html")] for p in paths
+                  if p == "index.html" or p.endswith("/index.html"))
     body = "".join(f"<url><loc>{loc}</loc></url>\n" for loc in locs)
     text = ('<?xml version="1.0" encoding="utf-8"?>\n'
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + body + "</urlset>\n")
@@ -358,13 +394,16 @@ def _dcat_outputs(snap: Snapshot, dists: list, base_url: str, modified: str | No
 
 
 def check_links(pages: list[Page], files: Iterable[str], extra: Iterable[tuple[str, str]] = (),
-                check: list[Page] | None = None) -> list[str]:
+                check: list[Page] | None = None, trusted: Iterable[str] = ()) -> list[str]:
     """Every internal link that points nowhere: ``page → href`` lines.
 
     The links of ``check`` (default: every page) are checked against ``pages`` and
     ``files``. A link resolves when its path is a file of the site; a ``#fragment`` must
-    be an anchor its target page declares (``Page.anchors``).
+    be an anchor its target page declares (``Page.anchors``), unless the target is one of
+    ``trusted``: files a scoped rebuild carried over, unchanged, from a build that checked
+    the links to them.
     """
+    trusted = set(trusted)
     by_path = {p.output_path: p for p in pages}
     known = set(files) | set(by_path)
     anchors: dict[str, set[str]] = {}
@@ -378,7 +417,7 @@ def check_links(pages: list[Page], files: Iterable[str], extra: Iterable[tuple[s
         path = urls.output_path(target.split("?", 1)[0])
         if path not in known:
             problems.append(f"{source} → {href}（目标不存在 target missing）")
-        elif fragment:
+        elif fragment and not (path in trusted and path not in by_path):
             if path not in anchors:
                 page = by_path.get(path)
                 anchors[path] = page.anchors() if page else set()
@@ -592,6 +631,11 @@ class _Build:
         reusable = previous if self.incremental else {}
         self.staging = staging = _prepare_staging(out)
         fingerprint = site_fingerprint()
+        site = SiteContext(nav=tuple(nav_links()), base_url=self.base_url,
+                           css=_asset_url("style.css"), search_js=_asset_url("search.js"))
+        site_key = repr(site)
+        state = {"labels": labels_key, "site": site_key, "history": self.history,
+                 "search": self.search, "dumps": self.dumps}
         self.tick("load")
 
         # git history and the dumps in forked workers, while this process goes on
@@ -601,6 +645,9 @@ class _Build:
                                     enabled=self.history)
         head = _git_head(root) if self.history else None
         cached_history = history_cache.get("HEAD", head) if head else None
+        old_head = reusable.get("head")
+        old_history = (cached_history if old_head == head else
+                       history_cache.get("HEAD", old_head)) if old_head else None
         history_future = None
         if head and cached_history is None:
             say("读取历史 reading git history")
@@ -619,11 +666,7 @@ class _Build:
         search_keys = _search_keys(snap, labels_key) if self.search else {}
         self.tick("start")
 
-        say("整理页面 gathering pages")
         data = SiteData(snap=snap, base_url=self.base_url, labels_key=labels_key)
-        gatherer = Gatherer(data)
-        pages = gatherer.record_pages()
-        self.tick("gather")
         if history_future is not None:
             data.histories, data.changes = self.workers.result(history_future)
             history_cache.clear()
@@ -632,15 +675,24 @@ class _Build:
             data.histories, data.changes = cached_history
         data.history_available = head is not None
         report.history = data.history_available
-        pages += gatherer.history_pages()
-        if self.search and {p.url for p in pages if p.searchable} != set(search_keys):
-            raise BuildError("内部错误：可搜索页面与搜索键不符 / internal error: searchable pages and "
-                             "search keys differ")
         self.tick("history")
 
-        site = SiteContext(nav=tuple(nav_links()), base_url=self.base_url,
-                           css=_asset_url("style.css"), search_js=_asset_url("search.js"))
-        site_key = repr(site)
+        scope = None
+        if reusable.get("fingerprint") == fingerprint and reusable.get("state") == state and (
+                head is None or old_history is not None):
+            scope = _scope(snap, reusable.get("inputs") or {}, summaries, old_history,
+                           (data.histories, data.changes))
+        report.scoped = scope is not None
+        say("整理页面 gathering pages")
+        gatherer = Gatherer(data)
+        pages = gatherer.record_pages(scope)
+        pages += gatherer.history_pages(scope)
+        if scope is None and self.search and \
+                {p.url for p in pages if p.searchable} != set(search_keys):
+            raise BuildError("内部错误：可搜索页面与搜索键不符 / internal error: searchable pages and "
+                             "search keys differ")
+        self.tick("gather")
+
         env = environment()
 
         def page_output(page: Page) -> Output:
@@ -658,24 +710,31 @@ class _Build:
         # the page embeds is written out and dropped at once (memory at 40,000 records)
         beside: dict[str, list[Output]] = {}
         rest: list[Output] = []
-        for o in _record_outputs(snap, pages):
+        for o in _record_outputs(snap, pages, scope):
             (beside.setdefault(o.page_url, []) if o.page_url else rest).append(o)
         outputs = [o for p in pages for o in (page_output(p), *beside.pop(p.url, ()))]
         outputs += [o for group in beside.values() for o in group] + rest + _static_outputs()
+        writer = _Writer(staging, reusable, tree=not out.exists())
+        # what the families outside the scope made last time stays as it is
+        carried = set() if scope is None else {
+            path for path in (reusable.get("outputs") or {}) if not scope.covers(path)}
+        for path in carried:
+            writer.entries[path] = reusable["outputs"][path]
+            if path.endswith((".html", ".atom")):
+                report.pages += 1
         self.tick("keys")
         say("检查链接 checking links")
-        known = {o.path for o in outputs} | late_paths | {"sitemap.xml", "robots.txt"}
+        known = {o.path for o in outputs} | carried | late_paths | {"sitemap.xml", "robots.txt"}
         problems = check_links(pages, known,
                                [("(site)", lk.href) for lk in site.nav] +
                                [("(site)", site.css), ("(site)", site.search_js)],
-                               check=_pages_to_check(outputs, known, reusable))
+                               check=_pages_to_check(outputs, known, reusable), trusted=carried)
         if problems:
             raise BuildError(f"{len(problems)} 个内部链接无法解析 / {len(problems)} internal links do "
                              "not resolve", problems)
         self.tick("check")
 
         say("生成页面 rendering pages")
-        writer = _Writer(staging, reusable, tree=not out.exists())
         self.render(outputs, writer)
         self.tick("render")
 
@@ -696,8 +755,9 @@ class _Build:
         dataset_pages = gatherer.dataset_pages()
         late += [page_output(p) for p in dataset_pages]
         pages += dataset_pages
-        late += _sitemap(pages, self.base_url)
-        problems = check_links(pages, {o.path for o in outputs + late}, check=dataset_pages)
+        late += _sitemap(known | {o.path for o in late}, self.base_url)
+        problems = check_links(pages, {o.path for o in outputs + late} | carried,
+                               check=dataset_pages, trusted=carried)
         if problems:
             raise BuildError(f"{len(problems)} 个内部链接无法解析 / {len(problems)} internal links do "
                              "not resolve", problems)
@@ -715,7 +775,9 @@ class _Build:
         self.tick("search")
 
         say("提交 committing")
-        manifest = {"format": _FORMAT, "fingerprint": fingerprint, "outputs": writer.entries,
+        manifest = {"format": _FORMAT, "fingerprint": fingerprint, "state": state,
+                    "head": head, "inputs": {p: f.blob for p, f in snap.files.items()},
+                    "outputs": writer.entries,
                     "dumps": {"key": dumps_key, "distributions": [d.to_dict() for d in
                                                                   data.distributions]}
                     if self.dumps else {},
@@ -730,6 +792,8 @@ class _Build:
                      if p.startswith(search_index.FOLDER + "/")]
             report.search.files, report.search.size = len(index), sum(e[1] for e in index)
         history_cache.save()
+        summaries.retain({(f.path, f.blob) for f in snap.files.values()
+                          if f.kind in ("power", "department", "law")})
         summaries.save()
         snap.save()
         if search_state is not None:
@@ -764,7 +828,8 @@ class _Build:
             state = None  # another site, or the cache of a build that did not commit
         listed = previous.get("outputs", {})
         update = search_index.IndexUpdate(
-            keys, lambda url: gatherer.search_doc(by_url[url]), state,
+            keys, lambda url: gatherer.search_doc(by_url.get(url) or gatherer.searchable_page(url)),
+            state,
             read=lambda rel: (self.out / rel).read_bytes(),
             listed=lambda path, key: (listed.get(path) or [None])[0] == key)
         state, files = update.run()

@@ -28,6 +28,7 @@ from registry.summary import PowerSummary
 from registry.turtle import parse
 
 from . import charts, urls
+from .scope import Scope
 from .search_index import SearchDoc
 from .search_terms import Field
 
@@ -685,15 +686,20 @@ class Gatherer:
         """Every page: record pages first (the search index is fed as they render)."""
         return self.record_pages() + self.history_pages() + self.dataset_pages()
 
-    def record_pages(self) -> list[Page]:
-        """Pages made from the records alone (power pages get their history later)."""
+    def record_pages(self, scope: Scope | None = None) -> list[Page]:
+        """Pages made from the records alone (power pages get their history later): every
+        one, or the site's own and those of the families in ``scope``."""
         s = self.snap
+
+        def wanted(keys, chosen: set | None) -> list:
+            return sorted(keys) if chosen is None else sorted(k for k in chosen if k in keys)
+
         pages: list[Page] = []
-        for code in sorted(s.powers):
+        for code in wanted(s.powers, scope and scope.powers):
             pages.append(self.power(s.powers[code]))
-        for slug in sorted(s.departments):
+        for slug in wanted(s.departments, scope and scope.departments):
             pages.append(self.department(slug))
-        for law_id in sorted(s.laws):
+        for law_id in wanted(s.laws, scope and scope.laws):
             pages.append(self.law(s.laws[law_id]))
         pages += [self.search(), self.about(), self.vocabulary(), self.not_found()]
         pages.append(self.departments_index())
@@ -702,13 +708,26 @@ class Gatherer:
         for scheme in ("power-type", "exercise-level"):
             sch = s.schemes.get(scheme)
             for concept in sch.concepts if sch else []:
-                pages += self.concept_pages(scheme, concept)
+                if scope is None or (scheme, concept.key) in scope.concepts:
+                    pages += self.concept_pages(scheme, concept)
         pages.append(self.laws_index())
         self._record_pages = pages
         return pages
 
-    def history_pages(self) -> list[Page]:
-        """Attach each power's versions to its page; the change log and its feeds."""
+    def searchable_page(self, url: str) -> Page:
+        """The power, department or law page at ``url`` (one a scoped gather left out)."""
+        kind, _, rest = url.strip("/").partition("/")
+        if kind == "powers":
+            return self.power(self.snap.powers[rest])
+        if kind == "departments":
+            return self.department(rest)
+        if kind == "laws":
+            return self.law(self.snap.laws[rest])
+        raise KeyError(url)
+
+    def history_pages(self, scope: Scope | None = None) -> list[Page]:
+        """Attach each power's versions to its page; the change log and its feeds (of the
+        departments in ``scope``, when given)."""
         for page in getattr(self, "_record_pages", []):
             if isinstance(page, PowerPage):
                 entry = self.data.histories.get(page.source_path)
@@ -716,7 +735,8 @@ class Gatherer:
                     page.history_key, page.history_data = entry
         pages = self.changes()
         for slug in sorted(self.snap.departments):
-            pages.append(self.department_feed(slug))
+            if scope is None or slug in scope.departments:
+                pages.append(self.department_feed(slug))
         return pages
 
     def dataset_pages(self) -> list[Page]:
