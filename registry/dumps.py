@@ -17,29 +17,31 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .cache import RECORD_SHARDS, RecordCache, code_fingerprint
 from .cells import Codes, power_row
 from .exporter import (
+    XLSX_SHEET,
     RdfFile,
-    csv_chunks,
+    csv_head,
+    csv_row,
     jsonld_join,
     jsonld_piece,
     ntriples_piece,
     record_paths,
     select_powers,
-    turtle_join,
     turtle_piece,
-    xlsx_bytes,
+    xlsx_join,
+    xlsx_parts,
 )
 from .snapshot import Snapshot
+from .splice import PieceIndex, Splicer, piece_key
 from .turtle import parse
 
-_MODULES = ("dumps", "exporter", "cells", "tables", "jsonld", "turtle", "namespaces",
+_MODULES = ("dumps", "splice", "exporter", "cells", "tables", "jsonld", "turtle", "namespaces",
             "present", "citations")
 
 
@@ -82,111 +84,215 @@ DUMP_FORMATS: dict[str, tuple[str, str, str]] = {
 }
 
 
-@dataclass
 class _Shares:
-    """Every file's share of each dump, in file order, and one table row per power."""
+    """Each file's share of the dumps: its Turtle prefixes and body, N-Triples and JSON-LD
+    nodes (by blob id), and each power's table row (by blob id and the labels' key), from
+    the cache (a shard is read only when one of its files is asked for) or made."""
 
-    ttl: list[tuple[list[str], bytes]]
-    nt: list[bytes]
-    jsonld: list[list[bytes]]
-    rows: list[dict]
+    def __init__(self, snap: Snapshot, root: Path | None):
+        self.snap = snap
+        self.cache = RecordCache(root, "dumps", fingerprint(), shards=RECORD_SHARDS) \
+            if root is not None else None
+        self.labels = snap.labels_key()
+        self.codes: Codes | None = None
+        self.made: set[str] = set()  # paths whose share was not in the cache
+        self._last: tuple[str, tuple] | None = None
 
-
-def _shares(snap: Snapshot, root: Path | None) -> _Shares:
-    cache = RecordCache(root, "dumps", fingerprint(), shards=RECORD_SHARDS) \
-        if root is not None else None
-    labels = snap.labels_key()
-    shares = _Shares([], [], [], [])
-    paths = record_paths(snap)
-    for path in paths:
-        src = snap.files[path]
-        piece = cache.get(path, src.blob) if cache else None
+    def rdf(self, path: str) -> tuple:
+        """((prefix lines, Turtle body), N-Triples, [JSON-LD node]) as UTF-8 bytes."""
+        if self._last is not None and self._last[0] == path:
+            return self._last[1]
+        src = self.snap.files[path]
+        piece = self.cache.get(path, src.blob) if self.cache else None
         if piece is None:
             data = src.read()
             f = RdfFile(path, data.decode("utf-8"), parse(data))
             head, body = turtle_piece(f)
             # kept as UTF-8 bytes: half the memory of str for text mixing CJK and ASCII
-            piece = ((head, body.encode()), ntriples_piece(f).encode(),
+            piece = ((tuple(head), body.encode()), ntriples_piece(f).encode(),
                      [line.encode() for line in jsonld_piece(f)])
-            if cache:
-                cache.put(path, src.blob, piece)
-        shares.ttl.append(piece[0])
-        shares.nt.append(piece[1])
-        shares.jsonld.append(piece[2])
-    codes = None
-    for seq, p in enumerate(select_powers(snap), start=1):
-        key = (p.path, f"{snap.files[p.path].blob}:{labels}")
-        row = cache.get(*key) if cache else None
+            self.made.add(path)
+            if self.cache:
+                self.cache.put(path, src.blob, piece)
+        self._last = (path, piece)
+        return piece
+
+    def row_key(self, p) -> str:
+        return f"{self.snap.files[p.path].blob}:{self.labels}"
+
+    def row(self, p) -> dict:
+        """The power's table row (its ``seq`` left to the caller)."""
+        key = self.row_key(p)
+        row = self.cache.get(p.path, key) if self.cache else None
         if row is None:
-            codes = codes or Codes.from_snapshot(snap)
-            row = power_row(snap, snap.power_model(p.code), codes, 0)
-            if cache:
-                cache.put(*key, row)
-        shares.rows.append({**row, "seq": seq})
-    if cache:
-        cache.retain({(p, snap.files[p].blob) for p in paths} |
-                     {(p.path, f"{snap.files[p.path].blob}:{labels}") for p in snap.powers.values()})
-        cache.save()
-    return shares
+            self.codes = self.codes or Codes.from_snapshot(self.snap)
+            row = power_row(self.snap, self.snap.power_model(p.code), self.codes, 0)
+            self.made.add(p.path)
+            if self.cache:
+                self.cache.put(p.path, key, row)
+        return row
+
+    def save(self, paths: list[str], powers: list, complete: bool) -> None:
+        """Write back what was made; forget entries of other versions (of every file when
+        ``complete``, else only of the files made, so no other shard is read)."""
+        if not self.cache:
+            return
+        keys = {(p, self.snap.files[p].blob) for p in paths} | \
+            {(p.path, self.row_key(p)) for p in powers}
+        self.cache.retain(keys, paths=None if complete else self.made)
+        self.cache.save()
 
 
-def _chunks(fmt: str, shares: _Shares) -> Iterator[bytes]:
-    """A dump's bytes in pieces (the same bytes as ``exporter.export_bytes``), so that a
-    dump of 40,000 records is never held whole in memory."""
+def _index_cache(root: Path) -> RecordCache:
+    """Where each dump's pieces lie in the files of the last build (see ``registry.splice``)."""
+    return RecordCache(root, "dumps-index", fingerprint())
+
+
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ino
+
+
+def _write_format(fmt: str, splicer: Splicer, shares: _Shares, paths: list[str],
+                  powers: list, old: dict) -> dict:
+    """Add every piece of one dump to ``splicer``; returns what the next build must know
+    of the pieces beyond their places (Turtle prefixes, empty JSON-LD shares)."""
+    files = shares.snap.files
+    extra: dict = {}
     if fmt == "ttl":
-        head = turtle_join((h, "") for h, _ in shares.ttl).split("\n\n", 1)[0]
-        yield (head + "\n\n").encode("utf-8")
-        for i, (_, body) in enumerate(shares.ttl):
-            if i:
-                yield b"\n"
-            yield body
+        old_heads = old.get("heads", {})
+        heads = {}
+        same: dict[tuple, tuple] = {}  # one object per distinct head: the index stays small
+        for path in paths:
+            k = piece_key("head", path, files[path].blob)
+            head = old_heads[k] if k in old_heads else shares.rdf(path)[0][0]
+            heads[k] = same.setdefault(head, head)
+        extra["heads"] = heads
+        prefixes = sorted({line for head in heads.values() for line in head})
+        text = ("\n".join(prefixes) + "\n\n").encode("utf-8")
+        splicer.add(piece_key("ttl-head", text), lambda: text)
+        for i, path in enumerate(paths):
+            splicer.add(piece_key("ttl", path, files[path].blob, i > 0),
+                        lambda p=path, i=i: (b"\n" if i else b"") + shares.rdf(p)[0][1])
     elif fmt == "nt":
-        yield from shares.nt
+        for path in paths:
+            splicer.add(piece_key("nt", path, files[path].blob), lambda p=path: shares.rdf(p)[1])
     elif fmt == "jsonld":
         head, _, tail = jsonld_join([["\0"]]).partition("\0")
-        yield head.encode("utf-8")
-        first = True
-        for piece in shares.jsonld:
-            for line in piece:
-                if not first:
-                    yield b",\n"
-                yield line
-                first = False
-        yield tail.encode("utf-8")
+        splicer.add(piece_key("jsonld-head", head), lambda: head.encode("utf-8"))
+        old_empty, empty = old.get("empty", set()), set()
+        seen = False  # a node was written: the next one follows a comma
+        for path in paths:
+            k = piece_key("empty", path, files[path].blob)
+            if k in old_empty or (k not in old.get("known", set()) and not shares.rdf(path)[2]):
+                empty.add(k)
+                continue
+
+            def nodes(p=path, after=seen) -> bytes:
+                lines = shares.rdf(p)[2]
+                return (b",\n" if after else b"") + b",\n".join(lines)
+            splicer.add(piece_key("jsonld", path, files[path].blob, seen), nodes)
+            seen = True
+        extra["empty"] = empty
+        extra["known"] = {piece_key("empty", p, files[p].blob) for p in paths}
+        splicer.add(piece_key("jsonld-tail", tail), lambda: tail.encode("utf-8"))
     elif fmt == "csv":
-        yield from csv_chunks(shares.rows)
-    else:
-        yield xlsx_bytes(shares.rows)
+        head = csv_head()
+        splicer.add(piece_key("csv-head", head), lambda: head)
+        for seq, p in enumerate(powers, start=1):
+            splicer.add(piece_key("csv", p.path, shares.row_key(p), seq),
+                        lambda p=p, seq=seq: csv_row({**shares.row(p), "seq": seq}))
+    return extra
+
+
+def _write_xlsx(path: Path, shares: _Shares, powers: list, old: dict, old_file: Path | None
+                ) -> tuple[int, str, dict]:
+    """The XLSX: XlsxWriter writes the rows not in the previous workbook (all of them the
+    first time), the rest of the list sheet's XML is copied from the previous one."""
+    import zipfile
+
+    old_index: PieceIndex | None = old.get("pieces")
+    old_sheet = None
+    if old_index is not None and old_file is not None:
+        try:
+            with zipfile.ZipFile(old_file) as zf:
+                sheet = zf.read(XLSX_SHEET)
+            # the data rows: after the header row, before the end of the sheet's data
+            old_sheet = sheet[sheet.index(b"</row>") + 6:sheet.rindex(b"</sheetData>")]
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+            old_sheet = None
+    known = old_index.pieces if old_index is not None and old_sheet is not None else {}
+    keys = [piece_key("xlsx", p.path, shares.row_key(p), seq) for seq, p in
+            enumerate(powers, start=1)]
+    todo = [(seq, {**shares.row(p), "seq": seq}) for seq, (p, k) in
+            enumerate(zip(powers, keys, strict=True), start=1) if k not in known]
+    parts = xlsx_parts(todo)
+    splicer = Splicer(None, old_sheet, old_index)
+    for seq, k in enumerate(keys, start=1):
+        splicer.add(k, lambda n=seq: parts.rows[n])
+    data = xlsx_join(parts, splicer.data(), len(powers))
+    size, sha = _write_stream(path, [data])
+    return size, sha, {"pieces": splicer.index}
 
 
 def _write_stream(path: Path, chunks: Iterable[bytes]) -> tuple[int, str]:
     """Write the chunks to ``path`` through a temporary file; (size, sha256)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    digest, size = hashlib.sha256(), 0
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
-                digest.update(chunk)
-                size += len(chunk)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600: a web server must be able to read it
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return size, digest.hexdigest()
+    splicer = Splicer(path)
+    for chunk in chunks:
+        splicer.add(b"", lambda c=chunk: c)
+    size, sha, _ = splicer.finish()
+    return size, sha
 
 
-def write_dumps(snap: Snapshot, out_dir: Path, root: Path | None = None) -> list[Distribution]:
-    """Write every dump into ``out_dir`` (each atomically, streamed) and describe them;
+def write_dumps(snap: Snapshot, out_dir: Path, root: Path | None = None,
+                previous: Path | None = None) -> list[Distribution]:
+    """Write every dump into ``out_dir`` (each atomically, streamed) and describe them.
+
     ``root``: the registry whose cache folder keeps each file's share (see the module
-    docstring)."""
+    docstring). ``previous``: the folder of the dumps this build replaces (a site's
+    ``data/``, where these will be moved): what is unchanged is copied from them, and
+    where each piece lies is kept for the next build.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    shares = _shares(snap, root)
+    shares = _Shares(snap, root)
+    paths = record_paths(snap)
+    powers = select_powers(snap)
+    index_cache = _index_cache(root) if root is not None and previous is not None else None
+    where = str(Path(previous).resolve()) if previous is not None else ""
+    old_all = (index_cache.get("index", where) if index_cache else None) or {}
+    new_all: dict[str, dict] = {}
     found = []
     for fmt, (filename, media_type, title) in DUMP_FORMATS.items():
-        size, sha = _write_stream(out_dir / filename, _chunks(fmt, shares))
+        old = old_all.get(fmt) or {}
+        old_file = Path(previous) / filename if previous is not None else None
+        if not old or old_file is None or _stat(old_file) != old.get("stat"):
+            old, old_file = {}, None
+        if fmt == "xlsx":
+            size, sha, extra = _write_xlsx(out_dir / filename, shares, powers, old, old_file)
+        else:
+            fd = os.open(old_file, os.O_RDONLY) if old_file is not None else None
+            try:
+                splicer = Splicer(out_dir / filename, fd, old.get("pieces"))
+                try:
+                    extra = _write_format(fmt, splicer, shares, paths, powers, old)
+                except BaseException:
+                    splicer.abort()
+                    raise
+                size, sha, extra["pieces"] = splicer.finish()
+            finally:
+                if fd is not None:
+                    os.close(fd)
+        extra["stat"] = _stat(out_dir / filename)
+        new_all[fmt] = extra
         found.append(Distribution(filename=filename, format=fmt, media_type=media_type,
                                   size=size, sha256=sha, title=title))
+    shares.save(paths, powers, complete=not old_all)
+    if index_cache is not None:
+        index_cache.clear()
+        index_cache.put("index", where, new_all)
+        index_cache.save()
     return found

@@ -92,6 +92,22 @@ def csv_chunks(rows: Iterable[dict], batch: int = 1000) -> Iterator[bytes]:
     yield buf.getvalue().encode("utf-8")
 
 
+def csv_head() -> bytes:
+    """The CSV's byte-order mark and header line (see ``csv_chunks``)."""
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    csv.writer(buf, lineterminator="\r\n").writerow([c.header for c in EXPORT_COLUMNS])
+    return buf.getvalue().encode("utf-8")
+
+
+def csv_row(row: dict) -> bytes:
+    """One row of the CSV (see ``csv_chunks``)."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow(
+        ["" if row[c.key] is None else row[c.key] for c in EXPORT_COLUMNS])
+    return buf.getvalue().encode("utf-8")
+
+
 def csv_bytes(rows: list[dict]) -> bytes:
     """The whole CSV (see ``csv_chunks``)."""
     return b"".join(csv_chunks(rows))
@@ -108,6 +124,44 @@ def xlsx_bytes(rows: list[dict]) -> bytes:
     Written with XlsxWriter in its constant-memory mode (rows streamed to a temporary file,
     strings inline; half the time of openpyxl's write-only mode on the shipped list, see
     docs/PERFORMANCE.md), with fixed document dates, so the same rows give the same bytes."""
+    return xlsx_workbook(enumerate(rows, start=1))
+
+
+XLSX_SHEET = "xl/worksheets/sheet1.xml"
+_ROW_XML = re.compile(rb'<row r="(\d+)"[^>]*>.*?</row>', re.S)
+
+
+@dataclass
+class XlsxParts:
+    """A workbook taken apart so its list can be put together from rows: the other
+    members (in order), the list sheet's XML before and after its data rows, and the XML
+    of each data row written (by sheet row number, 2 = the first power)."""
+
+    members: list[tuple[str, bytes]]
+    position: int  # of the list sheet among the members
+    head: bytes
+    tail: bytes
+    rows: dict[int, bytes]
+
+
+def xlsx_parts(numbered: Iterable[tuple[int, dict]]) -> XlsxParts:
+    """Write the header and the given rows (``(n, row)``: the n-th power, in increasing
+    order) with XlsxWriter, and take the workbook apart (see ``xlsx_join``)."""
+    import zipfile
+
+    data = xlsx_workbook(numbered)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = [(i.filename, zf.read(i)) for i in zf.infolist()]
+    sheet = next(d for name, d in members if name == XLSX_SHEET)
+    first = sheet.index(b"</row>") + len(b"</row>")  # the header row stays in the head
+    end = sheet.rindex(b"</sheetData>")
+    rows = {int(m.group(1)) - 1: m.group(0) for m in _ROW_XML.finditer(sheet, first, end)}
+    return XlsxParts([(n, d) for n, d in members if n != XLSX_SHEET],
+                     [n for n, _ in members].index(XLSX_SHEET), sheet[:first], sheet[end:], rows)
+
+
+def xlsx_workbook(numbered: Iterable[tuple[int, dict]]) -> bytes:
+    """The XlsxWriter workbook of some numbered rows (see ``xlsx_bytes``)."""
     import xlsxwriter
 
     with tempfile.TemporaryDirectory(prefix="powers-xlsx-") as tmp:
@@ -115,12 +169,40 @@ def xlsx_bytes(rows: list[dict]) -> bytes:
         wb = xlsxwriter.Workbook(str(path), {
             "constant_memory": True, "tmpdir": tmp, "strings_to_numbers": False,
             "strings_to_formulas": False, "strings_to_urls": False})
-        _fill_workbook(wb, rows)
+        _fill_workbook(wb, numbered)
         wb.close()
         return path.read_bytes()
 
 
-def _fill_workbook(wb, rows: list[dict]) -> None:
+def xlsx_join(parts: XlsxParts, body: bytes, count: int) -> bytes:
+    """The workbook of ``count`` rows whose XML is ``body``: the list sheet's dimension
+    set to them, every member deflated at level 1 (a 40,000-row sheet is ~170 MB of XML)
+    with fixed dates, so the same rows always give the same bytes."""
+    import zipfile
+
+    last = _column_letter(len(EXPORT_COLUMNS))
+    head = re.sub(rb'<dimension ref="[^"]*"/>',
+                  f'<dimension ref="A1:{last}{count + 1}"/>'.encode(), parts.head, count=1)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        at = parts.position
+        for name, data in [*parts.members[:at], (XLSX_SHEET, head + body + parts.tail),
+                           *parts.members[at:]]:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+    return out.getvalue()
+
+
+def _column_letter(n: int) -> str:
+    letters = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _fill_workbook(wb, numbered: Iterable[tuple[int, dict]]) -> None:
     wb.set_properties({"created": _FIXED_TIME, "author": "powers"})
     ws = wb.add_worksheet(SHEET_TITLE)
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True,
@@ -131,7 +213,7 @@ def _fill_workbook(wb, rows: list[dict]) -> None:
     ws.freeze_panes(1, 2)  # C2: the header row and the code and name columns stay in view
     ws.write_row(0, 0, [col.header for col in EXPORT_COLUMNS], head)
     keys = list(enumerate(EXPORT_COLUMNS))
-    for r, row in enumerate(rows, start=1):
+    for r, row in numbered:
         for i, col in keys:
             v = row[col.key]
             if v is None or v == "":
@@ -166,10 +248,13 @@ def _fill_workbook(wb, rows: list[dict]) -> None:
              *([col.header, col.header_en, col.note] for col in EXPORT_COLUMNS), [],
              ["导入 Import", "", "powers import 本文件.xlsx（按本表结构逐行创建或更新记录 / creates "
               "or updates one record per row）"]]
+    # the notes' header and text take the list's two formats, in the list's order: then
+    # every workbook numbers its styles alike, however few rows it holds (the list sheet
+    # of a dump is put together from the rows of several workbooks)
     for r, line in enumerate(lines):
         for i, v in enumerate(line):
             if v:
-                notes.write_string(r, i, v)
+                notes.write_string(r, i, v, head if r == 0 else wrap if i == 2 else None)
 
 
 # --- RDF ------------------------------------------------------------------------------------

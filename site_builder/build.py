@@ -216,11 +216,12 @@ def _search_keys(snap: Snapshot, labels_key: str) -> dict[str, str]:
 _SNAP: Snapshot | None = None
 
 
-def _dumps_job(folder: str, root: str) -> list[dict]:
+def _dumps_job(folder: str, root: str, previous: str) -> list[dict]:
     from registry.dumps import write_dumps
 
     assert _SNAP is not None
-    return [d.to_dict() for d in write_dumps(_SNAP, Path(folder), root=Path(root))]
+    return [d.to_dict() for d in write_dumps(_SNAP, Path(folder), root=Path(root),
+                                             previous=Path(previous))]
 
 
 def _history_job(root: str) -> tuple[dict, list]:
@@ -661,7 +662,8 @@ class _Build:
         if self.dumps and (old_dumps.get("key") != dumps_key or not all(
                 (out / "data" / d["filename"]).is_file() for d in old_dumps["distributions"])):
             say("生成整库下载 writing dumps")
-            dumps_future = self.workers.submit(_dumps_job, str(staging / "data"), str(root))
+            dumps_future = self.workers.submit(_dumps_job, str(staging / "data"), str(root),
+                                               str(out / "data"))
 
         search_keys = _search_keys(snap, labels_key) if self.search else {}
         self.tick("start")

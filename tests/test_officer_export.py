@@ -108,6 +108,41 @@ def test_write_dumps_describes_each_file_truly(snap, tmp_path):
     assert [d.sha256 for d in again] == [d.sha256 for d in dists]
 
 
+def test_dumps_spliced_after_a_change_are_the_dumps_written_anew(registry_copy, tmp_path):
+    """Dumps written over the previous ones (unchanged pieces copied from them) after a
+    title change, a removal and a new record are byte for byte the dumps written from
+    scratch; a previous file changed behind the index's back is not trusted."""
+    import re
+    import shutil
+
+    site_data = tmp_path / "site-data"
+    write_dumps(load_snapshot(registry_copy), site_data, root=registry_copy, previous=site_data)
+    files = sorted((registry_copy / "data" / "powers").rglob("*.ttl"))
+    text = files[3].read_text(encoding="utf-8")
+    files[3].write_text(re.sub(r'(dcterms:title\s+"[^"]*)"@zh', r'\1（改）"@zh', text, count=1),
+                        encoding="utf-8")
+    shutil.copy(files[5], files[5].with_name("339999999000.ttl"))
+    new = files[5].with_name("339999999000.ttl")
+    new.write_text(new.read_text(encoding="utf-8").replace(files[5].stem, "339999999000"),
+                   encoding="utf-8")
+    files[7].unlink()
+    for step in ("spliced", "tampered"):
+        if step == "tampered":
+            with open(site_data / "powers.nt", "ab") as fh:
+                fh.write(b"# not from the registry\n")
+        snap = load_snapshot(registry_copy)
+        staged = tmp_path / f"staged-{step}"
+        spliced = write_dumps(snap, staged, root=registry_copy, previous=site_data)
+        fresh = write_dumps(snap, tmp_path / f"fresh-{step}")
+        assert [d.sha256 for d in spliced] == [d.sha256 for d in fresh]
+        for d in fresh:
+            assert (staged / d.filename).read_bytes() == \
+                (tmp_path / f"fresh-{step}" / d.filename).read_bytes(), d.filename
+        assert "（改）" in (staged / "powers.csv").read_text(encoding="utf-8-sig")
+        for d in spliced:  # as a build commits them
+            (staged / d.filename).replace(site_data / d.filename)
+
+
 def test_dcat_description_is_dcat_ap_complete(snap, tmp_path):
     dists = write_dumps(snap, tmp_path)
     triples = dcat_triples(snap, dists, "https://example.org/powers/", modified="2024-05-01")
