@@ -139,6 +139,12 @@ class RecordCache:
         self._part(i)[(path, blob)] = entry
         self._dirty.add(i)
 
+    def discard(self, path: str, blob: str) -> None:
+        """Forget one entry (if there)."""
+        i = self._index(path)
+        if self._part(i).pop((path, blob), None) is not None:
+            self._dirty.add(i)
+
     def clear(self) -> None:
         """Forget every entry (the next ``save`` writes an empty cache)."""
         self._parts = [{} for _ in range(self.shards)]

@@ -264,6 +264,21 @@ class Repo:
                 changed[rel] = "A"
         return changed
 
+    def continues(self, old: str, new: str) -> bool:
+        """Whether ``new`` is ``old`` followed by a line of commits of one parent each (no
+        merge, no rewrite): then ``log old..new`` is exactly what came after ``old``, in order."""
+        out = self.run("rev-list", "--parents", f"{old}..{new}", check=False).decode().split("\n")
+        parent: dict[str, str] = {}
+        for line in filter(None, out):
+            ids = line.split()
+            if len(ids) != 2:
+                return False  # a merge (or a root commit)
+            parent[ids[0]] = ids[1]
+        at, steps = self.resolve(new), 0
+        while at in parent:
+            at, steps = parent[at], steps + 1
+        return steps == len(parent) and at == self.resolve(old)
+
     def changed_between(self, a: str, b: str, *paths: str) -> dict[str, str]:
         """Root-relative path → A/M/D for files below ``paths`` that differ from ``a`` to ``b``."""
         spec = [self.prefix + p for p in paths or (DATA_DIR,)]

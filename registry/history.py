@@ -42,7 +42,7 @@ from .source import (
 
 __all__ = [
     "Change", "ChangedRecord", "FieldChange", "GitError", "RevisionNotFound", "SemanticDiff",
-    "Version", "all_histories", "lineages_of", "recent_changes", "record_history",
+    "Version", "all_histories", "changes_since", "lineages_of", "recent_changes", "record_history",
     "record_identity", "resolve_revision", "revision_diff", "semantic_diff", "snapshot_at",
 ]
 
@@ -255,7 +255,9 @@ def record_identity(path: str) -> str:
     """What a record is, whatever folder it sits in: ``power:<code>``, ``law:<id>``…"""
     kind = kind_of(path)
     if kind in ("power", "department", "law"):
-        return f"{kind}:{PurePosixPath(path).stem}"
+        name = path.rpartition("/")[2]
+        dot = name.rfind(".")  # the stem as pathlib has it, without making a path object
+        return f"{kind}:{name[:dot] if 0 < dot < len(name) - 1 else name}"
     return f"file:{path}"
 
 
@@ -538,6 +540,12 @@ def recent_changes(root: Path, limit: int = 50, *, since: str | None = None,
     else:
         commits = repo.log(DATA_DIR, limit=limit)
     models = _models or _Models(root, repo)
+    out = _changes_of(commits, models, labels or labels_of_worktree(root))
+    models.save()
+    return out
+
+
+def _changes_of(commits: list[LogCommit], models: _Models, labels: Labels) -> list[Change]:
     pairs: set[tuple[str, str]] = set()
     for c in commits:
         for ch in c.changes:
@@ -546,7 +554,6 @@ def recent_changes(root: Path, limit: int = 50, *, since: str | None = None,
             if ch.old_blob:
                 pairs.add((ch.old_path or ch.path, ch.old_blob))
     models.need(pairs)
-    labels = labels or labels_of_worktree(root)
     out = []
     for c in commits:
         change = Change(commit=c.commit, short=c.short, date=c.date, author=c.author,
@@ -558,8 +565,45 @@ def recent_changes(root: Path, limit: int = 50, *, since: str | None = None,
             change.items.append(_changed_record(key, v, model))
         change.items.sort(key=lambda i: (i.kind != "power", i.code))
         out.append(change)
-    models.save()
     return out
+
+
+def changes_since(root: Path, since: str, limit: int = 50, *, labels: Labels | None = None
+                  ) -> tuple[dict[str, list[Version]], list[Change]] | None:
+    """What the commits after ``since`` did: the new versions of each record they changed
+    (by ``record_identity``, newest first) and those commits as ``Change`` (at most
+    ``limit``), so that a caller holding ``all_histories`` and ``recent_changes`` as of
+    ``since`` extends them instead of reading all of git's history again.
+
+    None when that would not give what reading everything gives: HEAD does not continue
+    ``since`` in a line (a merge, a rewritten or unknown commit), or a commit renumbers a
+    record (a rename to another identity joins two lineages).
+    """
+    root = check_root(root)
+    try:
+        repo = Repo(root)
+        head = repo.head()
+        if head is None or not repo.continues(since, head):
+            return None
+        commits = repo.log(DATA_DIR, rev=f"{since}..{head}")
+    except GitError:
+        return None
+    for c in commits:
+        for ch in c.changes:
+            if ch.status == "R" and ch.old_path and \
+                    record_identity(ch.old_path) != record_identity(ch.path):
+                return None
+    models = _Models(root, repo)
+    labels = labels or labels_of_worktree(root)
+    lineages = lineages_of(commits)
+    pairs: set[tuple[str, str]] = set()
+    for steps in lineages.values():
+        pairs |= _pairs_to_parse(steps)
+    models.need(pairs)
+    versions = {key: _versions(steps, models, labels) for key, steps in lineages.items()}
+    changes = _changes_of(commits[:limit], models, labels)
+    models.save()
+    return versions, changes
 
 
 def histories_and_changes(root: Path, limit: int = 50, *, labels: Labels | None = None

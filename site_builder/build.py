@@ -41,6 +41,7 @@ from markupsafe import Markup
 
 from registry import present
 from registry.cache import RecordCache, code_fingerprint
+from registry.diff import Labels
 from registry.jsonld import dumps as jsonld_dumps
 from registry.jsonld import to_jsonld
 from registry.namespaces import BASE
@@ -50,7 +51,8 @@ from registry.summary import load_summaries
 from registry.turtle import parse
 
 from . import search_index, urls
-from .pages import Gatherer, Page, SiteData, nav_links, pack_histories
+from .history_store import HistoryStore
+from .pages import Gatherer, Page, SiteData, extend_histories, nav_links, pack_histories
 from .scope import MISSING, Scope, find_scope
 
 MANIFEST = ".powers-build.json"
@@ -65,6 +67,8 @@ CHANGE_LABELS = {
 }
 
 Progress = Callable[[str], None]
+#: Commits on the change log (and its feeds).
+CHANGES_SHOWN = 50
 
 
 class BuildError(Exception):
@@ -90,6 +94,9 @@ class BuildReport:
     search: search_index.SearchReport | None = None
     skipped_records: int = 0  # record files left out because they fail the record rules
     history: bool = False
+    #: how the history was had: "saved" (this commit's, kept by a build before),
+    #: "extended" (the last build's and the commits since) or "whole" (all of git's log)
+    history_read: str = ""
     dumps: bool = False
     scoped: bool = False  # only the page families the change reaches were gathered
 
@@ -229,7 +236,7 @@ def _history_job(root: str) -> tuple[dict, list]:
 
     # the names of the working tree's departments, laws and concepts: this build's snapshot
     histories, changes = histories_and_changes(
-        Path(root), 50, labels=Labels(_SNAP) if _SNAP is not None else None)
+        Path(root), CHANGES_SHOWN, labels=Labels(_SNAP) if _SNAP is not None else None)
     return pack_histories(histories), changes
 
 
@@ -639,20 +646,9 @@ class _Build:
                  "search": self.search, "dumps": self.dumps}
         self.tick("load")
 
-        # git history and the dumps in forked workers, while this process goes on
+        # the dumps in a forked worker, while this process goes on
         _SNAP = snap
         self.workers = _Workers(self.jobs)
-        history_cache = RecordCache(root, "site-history", _key(fingerprint, labels_key),
-                                    enabled=self.history)
-        head = _git_head(root) if self.history else None
-        cached_history = history_cache.get("HEAD", head) if head else None
-        old_head = reusable.get("head")
-        old_history = (cached_history if old_head == head else
-                       history_cache.get("HEAD", old_head)) if old_head else None
-        history_future = None
-        if head and cached_history is None:
-            say("读取历史 reading git history")
-            history_future = self.workers.submit(_history_job, str(root))
         from registry.dumps import fingerprint as dumps_fingerprint
 
         dumps_key = _key("dumps", dumps_fingerprint(),
@@ -664,19 +660,35 @@ class _Build:
             say("生成整库下载 writing dumps")
             dumps_future = self.workers.submit(_dumps_job, str(staging / "data"), str(root),
                                                str(out / "data"))
-
         search_keys = _search_keys(snap, labels_key) if self.search else {}
         self.tick("start")
 
+        # the git history: the last build's, extended by the commits since, or read whole
+        # in a forked worker
         data = SiteData(snap=snap, base_url=self.base_url, labels_key=labels_key)
-        if history_future is not None:
-            data.histories, data.changes = self.workers.result(history_future)
-            history_cache.clear()
-            history_cache.put("HEAD", head, (data.histories, data.changes))
-        elif cached_history is not None:
-            data.histories, data.changes = cached_history
+        history_store = HistoryStore(root, _key(fingerprint, labels_key), enabled=self.history)
+        head = _git_head(root) if self.history else None
+        old_head = reusable.get("head")
+        current = history_store.load(head) if head else None
+        old_history = current if old_head == head else (
+            history_store.load(old_head) if old_head else None)
+        report.history_read = "saved"
+        if head and current is None:
+            say("读取历史 reading git history")
+            report.history_read = "extended"
+            current = self.extend_history(old_head, old_history, Labels(snap)) \
+                if old_history is not None else None
+            if current is None:
+                report.history_read = "whole"
+                future = self.workers.submit(_history_job, str(root))
+                current = self.workers.result(future)
+            history_store.save(head, *current)
+        if current is not None:
+            data.histories, data.changes = current
         data.history_available = head is not None
         report.history = data.history_available
+        if head is None:
+            report.history_read = ""
         self.tick("history")
 
         scope = None
@@ -793,7 +805,6 @@ class _Build:
             index = [e for p, e in writer.entries.items()
                      if p.startswith(search_index.FOLDER + "/")]
             report.search.files, report.search.size = len(index), sum(e[1] for e in index)
-        history_cache.save()
         summaries.retain({(f.path, f.blob) for f in snap.files.values()
                           if f.kind in ("power", "department", "law")})
         summaries.save()
@@ -803,6 +814,17 @@ class _Build:
             search_cache.put("index", str(out), search_state)
             search_cache.save()
         self.tick("commit")
+
+    def extend_history(self, old_head: str, old: tuple[dict, list], labels: Labels
+                       ) -> tuple[dict, list] | None:
+        """The last build's histories and change log with the commits since put in front
+        (None when they cannot be, see ``registry.history.changes_since``)."""
+        from registry.history import changes_since
+
+        newer = changes_since(self.root, old_head, CHANGES_SHOWN, labels=labels)
+        if newer is None:
+            return None
+        return extend_histories(old[0], newer[0]), (newer[1] + old[1])[:CHANGES_SHOWN]
 
     def render(self, outputs: list[Output], writer: _Writer) -> None:
         """Write the outputs whose key changed."""

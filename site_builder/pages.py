@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import ClassVar
 import pyoxigraph as ox
 
 from registry import present
+from registry.history import record_identity
 from registry.jsonld import to_jsonld
 from registry.model import Law, Power
 from registry.namespaces import OWL, PREFIXES, RDF, RDFS, local_name
@@ -207,7 +207,7 @@ class PowerPage(Page):
     sub_items: list[Link]
     successors: list[Link]
     predecessors: list[Link]
-    history_key: str = ""  # id of its versions (they are unpickled only to render)
+    history_key: str = ""  # id of its versions (they are decoded only to render)
     history_data: bytes = field(default=b"", repr=False, compare=False)
     source_path: str
     source_key: str  # the record file's blob id and the labels' key: decides power/jsonld
@@ -243,7 +243,7 @@ class PowerPage(Page):
     @cached_property
     def history(self) -> list[dict]:
         """``registry.history.Version.to_dict()`` of each version, newest first."""
-        return pickle.loads(self.history_data) if self.history_data else []  # our own bytes
+        return json.loads(self.history_data) if self.history_data else []
 
     @cached_property
     def power(self) -> dict:
@@ -536,7 +536,7 @@ class SiteData:
 
     snap: Snapshot
     base_url: str
-    #: record path → (key, pickled list of Version.to_dict()), see ``pack_histories``
+    #: record path → (key, JSON list of Version.to_dict()), see ``pack_histories``
     histories: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     changes: list = field(default_factory=list)  # [registry.history.Change]
     history_available: bool = False
@@ -550,18 +550,41 @@ class SiteData:
 VERSION_FIELDS = ("commit", "short", "author", "date", "message", "change", "fields")
 
 
+def _packed(versions: list) -> tuple[str, bytes]:
+    # JSON, not pickle: the same versions give the same bytes (and key) however they were
+    # put together, read whole or extended commit by commit
+    shown = []
+    for v in versions:
+        d = v if isinstance(v, dict) else v.to_dict()
+        shown.append({k: d.get(k) for k in VERSION_FIELDS})
+    data = json.dumps(shown, ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.sha1(data).hexdigest(), data
+
+
 def pack_histories(histories: dict[str, list]) -> dict[str, tuple[str, bytes]]:
-    """Each record's versions (``Version`` or its dict) as (key, pickled dicts), so a build
-    loads them all quickly and unpickles only those of the pages it renders."""
-    packed = {}
-    for path, versions in histories.items():
-        shown = []
-        for v in versions:
-            d = v if isinstance(v, dict) else v.to_dict()
-            shown.append({k: d.get(k) for k in VERSION_FIELDS})
-        data = pickle.dumps(shown, protocol=pickle.HIGHEST_PROTOCOL)
-        packed[path] = (hashlib.sha1(data).hexdigest(), data)
-    return packed
+    """Each record's versions (``Version`` or its dict) as (key, JSON of their dicts), so a
+    build loads them all quickly and decodes only those of the pages it renders."""
+    return {path: _packed(versions) for path, versions in histories.items()}
+
+
+def extend_histories(packed: dict[str, tuple[str, bytes]], newer: dict[str, list]
+                     ) -> dict[str, tuple[str, bytes]]:
+    """``packed`` (the histories as of a commit) with the versions of the commits after it
+    put in front (``registry.history.changes_since``: identity → versions, newest first).
+    A record moved since is listed under its new path,
+    as ``all_histories`` lists it."""
+    out = dict(packed)
+    by_identity = None
+    for identity, versions in newer.items():
+        if not versions:
+            continue
+        if by_identity is None:
+            by_identity = {record_identity(p): p for p in packed}
+        old_path = by_identity.get(identity)
+        older = json.loads(out.pop(old_path)[1]) if old_path else []
+        path = versions[0].path
+        out[path] = _packed([*versions, *older])
+    return out
 
 
 class RecordViews:

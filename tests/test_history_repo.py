@@ -238,6 +238,83 @@ def test_recent_changes_lists_commits_newest_first(story):
         story.commits[:2:-1]
 
 
+def _whole(root: Path, limit: int = 3):
+    """What a build reads when it reads all of git's history (packed as the site keeps it)."""
+    from site_builder.pages import pack_histories
+
+    return pack_histories(history.all_histories(root)), history.recent_changes(root, limit)
+
+
+def _extended(root: Path, since: str, old, limit: int = 3):
+    from site_builder.pages import extend_histories
+
+    newer = history.changes_since(root, since, limit)
+    assert newer is not None
+    return extend_histories(old[0], newer[0]), (newer[1] + old[1])[:limit]
+
+
+def test_history_extended_by_the_commits_since_is_the_history_read_whole(registry_copy):
+    """A rebuild extends the last build's history with the commits since: an edit, a move
+    to another folder, an abolition, a removal, a removed record added back in another
+    folder, a new record, two commits at once: the same versions and change log, byte for
+    byte, as reading everything again."""
+    root = registry_copy
+    init_repo(root)
+    state, since = _whole(root), git(root, "rev-parse", "HEAD")
+    edited, moved, abolished, removed = in_force_powers(root)[:4]
+
+    def step(*changes, date: str) -> None:
+        nonlocal state, since
+        for change in changes:
+            change()
+        commit(root, "修改 / change", date)
+        state, since = _extended(root, since, state), git(root, "rev-parse", "HEAD")
+        assert state == _whole(root)
+
+    step(lambda: set_article(edited, 9), date=DATES[1])
+    folders = sorted(p.name for p in (root / "data" / "powers").iterdir())
+    other = next(f for f in folders if f != moved.parent.name)
+    step(lambda: move(root, moved, other), date=DATES[2])
+    kept = removed.read_bytes()
+    step(lambda: set_status(abolished, "abolished"), removed.unlink, date=DATES[3])
+    back = root / "data" / "powers" / other / removed.name
+
+    def add_back() -> None:
+        back.write_bytes(kept)
+
+    step(add_back, date=DATES[4])
+    # two commits, one build
+    set_article(edited, 11)
+    commit(root, "再改 / again", "2024-06-10")
+    shutil.copy(back, back.with_name("330299999000.ttl"))
+    rewrite(back.with_name("330299999000.ttl"), lambda t: t)
+    step(date="2024-07-10")
+    assert any(p.endswith("/330299999000.ttl") for p in state[0])
+
+
+def test_history_is_read_whole_after_a_merge_a_rewrite_or_a_renumbering(registry_copy):
+    root = registry_copy
+    base = init_repo(root)
+    edited, other = in_force_powers(root)[:2]
+    git(root, "checkout", "-q", "-b", "side")
+    set_article(other, 7)
+    commit(root, "分支 / on a branch", DATES[1])
+    git(root, "checkout", "-q", "main")
+    set_article(edited, 8)
+    commit(root, "主干 / on main", DATES[2])
+    assert history.changes_since(root, base) is not None
+    git(root, "merge", "-q", "--no-edit", "side", date=DATES[3])
+    assert history.changes_since(root, base) is None  # a merge: log order is not a line
+    merged = git(root, "rev-parse", "HEAD")
+    git(root, "reset", "-q", "--hard", "HEAD~1")
+    assert history.changes_since(root, merged) is None  # HEAD no longer continues it
+    assert history.changes_since(root, "0" * 40) is None  # an unknown commit
+    here = git(root, "rev-parse", "HEAD")
+    git(root, "mv", str(edited), str(edited.with_name("330299999001.ttl")))
+    commit(root, "改编码 / renumbered", DATES[4])
+    assert history.changes_since(root, here) is None  # a rename to another code
+
+
 def test_not_a_git_repository(small_registry, tmp_path):
     plain = tmp_path / "plain"
     shutil.copytree(small_registry, plain, ignore=shutil.ignore_patterns(".powers-cache"))

@@ -490,12 +490,26 @@ def test_an_incremental_build_gives_the_site_a_full_build_gives(registry_copy: P
         if commit:
             git(registry_copy, "commit", "-qam", f"修改 {path.stem}")
 
+    cache = registry_copy / ".powers-cache"
+    kept_history = [cache / "site-history.pickle", cache / "site-history-records"]
+
     def rebuild() -> None:
         report = build(registry_copy, out)
         assert report.scoped, "a change to power records gathers only what it reaches"
+        assert report.history_read == "extended"
         assert report.rendered < 60
+        # the fresh build reads all of git's history: the kept one is set aside meanwhile
+        aside = tmp_path / "aside"
+        aside.mkdir()
+        for f in kept_history:
+            shutil.move(f, aside / f.name)
         fresh = tmp_path / "fresh"
-        assert not build(registry_copy, fresh).scoped
+        fresh_report = build(registry_copy, fresh)
+        assert not fresh_report.scoped and fresh_report.history_read == "whole"
+        for f in kept_history:
+            shutil.rmtree(f) if f.is_dir() else f.unlink()
+            shutil.move(aside / f.name, f)
+        aside.rmdir()
         got, want = _site_files(out), _site_files(fresh)
         assert sorted(got) == sorted(want)
         assert [p for p in want if got[p] != want[p]] == []
