@@ -8,6 +8,7 @@ the configuration or the arguments cannot be used. A traceback is never the mess
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -834,6 +835,8 @@ def build_site(
             if len(exc.problems) > 20:
                 lines.append(f"……另有 {len(exc.problems) - 20} 处 / and {len(exc.problems) - 20} more")
             raise Fail("\n".join(lines), 2) from exc
+    global _QUICK_EXIT
+    _QUICK_EXIT = True
     if as_json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -954,12 +957,23 @@ def publish(
         err.print(f"警告 warning: {warning}", markup=False)
 
 
+#: Set by a command whose work is done and written (``build``): the process then ends
+#: without freeing its objects one by one (after a build of 40,000 records that takes
+#: 0.6 s, an eighth of a rebuild), as mypy does.
+_QUICK_EXIT = False
+
+
 def main() -> None:
     """Entry point of the `powers` console script."""
     try:
         # without standalone mode click returns the code of `typer.Exit` instead of exiting
         code = app(standalone_mode=False)
-        sys.exit(code if isinstance(code, int) else 0)
+        code = code if isinstance(code, int) else 0
+        if _QUICK_EXIT:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        sys.exit(code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Fail as exc:

@@ -96,6 +96,8 @@ class _Shares:
         self.labels = snap.labels_key()
         self.codes: Codes | None = None
         self.made: set[str] = set()  # paths whose share was not in the cache
+        self._ids: dict[str, bytes] = {}
+        self._row_ids: dict[str, bytes] = {}
         self._last: tuple[str, tuple] | None = None
 
     def rdf(self, path: str) -> tuple:
@@ -119,6 +121,21 @@ class _Shares:
 
     def row_key(self, p) -> str:
         return f"{self.snap.files[p.path].blob}:{self.labels}"
+
+    def file_id(self, path: str) -> bytes:
+        """A compact id of the file's path and content (each piece key starts from it:
+        hashing once per file, not once per piece and format)."""
+        found = self._ids.get(path)
+        if found is None:
+            found = self._ids[path] = piece_key(path, self.snap.files[path].blob)
+        return found
+
+    def row_id(self, p) -> bytes:
+        """A compact id of a power's table row (its file and the labels it shows)."""
+        found = self._row_ids.get(p.path)
+        if found is None:
+            found = self._row_ids[p.path] = piece_key(p.path, self.row_key(p))
+        return found
 
     def row(self, p) -> dict:
         """The power's table row (its ``seq`` left to the caller)."""
@@ -160,14 +177,13 @@ def _write_format(fmt: str, splicer: Splicer, shares: _Shares, paths: list[str],
                   powers: list, old: dict) -> dict:
     """Add every piece of one dump to ``splicer``; returns what the next build must know
     of the pieces beyond their places (Turtle prefixes, empty JSON-LD shares)."""
-    files = shares.snap.files
     extra: dict = {}
     if fmt == "ttl":
         old_heads = old.get("heads", {})
         heads = {}
         same: dict[tuple, tuple] = {}  # one object per distinct head: the index stays small
         for path in paths:
-            k = piece_key("head", path, files[path].blob)
+            k = b"head" + shares.file_id(path)
             head = old_heads[k] if k in old_heads else shares.rdf(path)[0][0]
             heads[k] = same.setdefault(head, head)
         extra["heads"] = heads
@@ -175,18 +191,18 @@ def _write_format(fmt: str, splicer: Splicer, shares: _Shares, paths: list[str],
         text = ("\n".join(prefixes) + "\n\n").encode("utf-8")
         splicer.add(piece_key("ttl-head", text), lambda: text)
         for i, path in enumerate(paths):
-            splicer.add(piece_key("ttl", path, files[path].blob, i > 0),
+            splicer.add(b"ttl" + shares.file_id(path) + (b"+" if i else b"."),
                         lambda p=path, i=i: (b"\n" if i else b"") + shares.rdf(p)[0][1])
     elif fmt == "nt":
         for path in paths:
-            splicer.add(piece_key("nt", path, files[path].blob), lambda p=path: shares.rdf(p)[1])
+            splicer.add(b"nt" + shares.file_id(path), lambda p=path: shares.rdf(p)[1])
     elif fmt == "jsonld":
         head, _, tail = jsonld_join([["\0"]]).partition("\0")
         splicer.add(piece_key("jsonld-head", head), lambda: head.encode("utf-8"))
         old_empty, empty = old.get("empty", set()), set()
         seen = False  # a node was written: the next one follows a comma
         for path in paths:
-            k = piece_key("empty", path, files[path].blob)
+            k = b"empty" + shares.file_id(path)
             if k in old_empty or (k not in old.get("known", set()) and not shares.rdf(path)[2]):
                 empty.add(k)
                 continue
@@ -194,16 +210,16 @@ def _write_format(fmt: str, splicer: Splicer, shares: _Shares, paths: list[str],
             def nodes(p=path, after=seen) -> bytes:
                 lines = shares.rdf(p)[2]
                 return (b",\n" if after else b"") + b",\n".join(lines)
-            splicer.add(piece_key("jsonld", path, files[path].blob, seen), nodes)
+            splicer.add(b"jsonld" + shares.file_id(path) + (b"+" if seen else b"."), nodes)
             seen = True
         extra["empty"] = empty
-        extra["known"] = {piece_key("empty", p, files[p].blob) for p in paths}
+        extra["known"] = {b"empty" + shares.file_id(p) for p in paths}
         splicer.add(piece_key("jsonld-tail", tail), lambda: tail.encode("utf-8"))
     elif fmt == "csv":
         head = csv_head()
         splicer.add(piece_key("csv-head", head), lambda: head)
         for seq, p in enumerate(powers, start=1):
-            splicer.add(piece_key("csv", p.path, shares.row_key(p), seq),
+            splicer.add(b"csv" + shares.row_id(p) + seq.to_bytes(4, "little"),
                         lambda p=p, seq=seq: csv_row({**shares.row(p), "seq": seq}))
     return extra
 
@@ -225,7 +241,7 @@ def _write_xlsx(path: Path, shares: _Shares, powers: list, old: dict, old_file: 
         except (OSError, KeyError, ValueError, zipfile.BadZipFile):
             old_sheet = None
     known = old_index.pieces if old_index is not None and old_sheet is not None else {}
-    keys = [piece_key("xlsx", p.path, shares.row_key(p), seq) for seq, p in
+    keys = [b"xlsx" + shares.row_id(p) + seq.to_bytes(4, "little") for seq, p in
             enumerate(powers, start=1)]
     todo = [(seq, {**shares.row(p), "seq": seq}) for seq, (p, k) in
             enumerate(zip(powers, keys, strict=True), start=1) if k not in known]

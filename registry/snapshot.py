@@ -97,7 +97,14 @@ class Snapshot:
         return None
 
     def stats(self) -> dict:
-        """Counts by status, type, department and level (the shape of `powers stats --json`)."""
+        """Counts by status, type, department and level (the shape of `powers stats --json`);
+        made once per snapshot (a snapshot is not changed once loaded): do not change it."""
+        made = self.__dict__.get("_stats")
+        if made is None:
+            made = self.__dict__["_stats"] = self._count()
+        return made
+
+    def _count(self) -> dict:
         in_force = self.in_force()
         by_type: dict[str, int] = defaultdict(int)
         by_dept: dict[str, int] = defaultdict(int)

@@ -19,9 +19,12 @@ the shards holding the terms of changed documents and writes only their fragment
 weights of unchanged documents stay as they were (their collection statistics are those
 of the last full index, which a full build refreshes).
 
-The index's state (each document's id, key, terms and weights) is kept in the registry's
-cache folder with a token that the site's manifest repeats: a deleted cache, a site built
-elsewhere or a mismatch of any file's key means a full re-index, never a patched guess.
+The index's state (each document's id, key and facet record) is kept in the registry's
+cache folder with a token that the site's manifest repeats, and each document's terms and
+weights beside it in a sharded cache, so a rebuild reads only those of the documents that
+changed and re-encodes only the shards of terms that came, went or changed weight: a
+deleted cache, a site built elsewhere, a document's terms not kept or a mismatch of any
+file's key means a full re-index, never a patched guess.
 """
 
 from __future__ import annotations
@@ -32,10 +35,12 @@ import json
 import struct
 import uuid
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
+from typing import NamedTuple, Protocol
 
 from . import search_terms
 from .search_terms import Field
@@ -44,6 +49,7 @@ FOLDER = "search-index"
 META = f"{FOLDER}/meta.json"
 _MAGIC = b"PWS2"
 _FORMAT = 2  # part of the cache fingerprint: a new format means a full index
+_STATE = 2  # of IndexState and the postings kept beside it (also in the fingerprint)
 #: Facets in the order of their byte in a document's record (``levels`` is a bit mask).
 FACETS = ("department", "type", "level", "stars", "status")
 #: Document kinds by their byte (0: a removed document, which never matches); a tombstone
@@ -86,18 +92,28 @@ class SearchReport:
     size: int = 0
 
 
-@dataclass
-class _Doc:
+class _Doc(NamedTuple):
     id: int
     key: str
-    terms: tuple[str, ...]
-    weights: bytes
     record: bytes  # 8 bytes: kind, status, type, stars, levels (u16), department (u16)
+    size: int  # its postings: (term, weight) pairs
+
+
+class Postings(Protocol):
+    """Each document's terms and weights by (URL, key): what a patch takes out of the
+    shards when the document changes. Kept apart from ``IndexState`` (a build reads only
+    those of the documents that changed; ``registry.cache.RecordCache`` fits)."""
+
+    def get(self, url: str, key: str) -> tuple[tuple[str, ...], bytes] | None: ...
+    def put(self, url: str, key: str, entry: tuple[tuple[str, ...], bytes]) -> None: ...
+    def discard(self, url: str, key: str) -> None: ...
+    def clear(self) -> None: ...
 
 
 @dataclass
 class IndexState:
-    """Everything needed to patch the index: kept between builds in the cache."""
+    """Everything needed to patch the index but the documents' terms (``Postings``):
+    kept between builds in the cache."""
 
     token: str
     shards: int
@@ -109,7 +125,7 @@ class IndexState:
 
 
 def fingerprint() -> str:
-    return f"{_FORMAT}:{search_terms.VERSION}"
+    return f"{_FORMAT}:{_STATE}:{search_terms.VERSION}"
 
 
 # --- encoding ----------------------------------------------------------------------------
@@ -241,16 +257,17 @@ class IndexUpdate:
 
     ``keys`` maps every searchable page's URL to the key of what the index holds of it;
     ``make_doc(url)`` gives its ``SearchDoc`` (called only for new or changed pages);
-    ``previous`` is the state of the last build (None: index everything); ``read`` reads a
-    file of the previous build's index, ``listed`` tells whether the previous manifest
-    lists a path with a key.
+    ``previous`` is the state of the last build (None: index everything); ``postings``
+    holds each indexed document's terms (updated here: the caller saves it); ``read``
+    reads a file of the previous build's index, ``listed`` tells whether the previous
+    manifest lists a path with a key.
     """
 
     def __init__(self, keys: dict[str, str], make_doc: Callable[[str], SearchDoc],
-                 previous: IndexState | None, read: Callable[[str], bytes],
-                 listed: Callable[[str, str], bool]):
+                 previous: IndexState | None, postings: Postings,
+                 read: Callable[[str], bytes], listed: Callable[[str, str], bool]):
         self.keys, self.make_doc, self.read, self.listed = keys, make_doc, read, listed
-        self.previous = previous
+        self.previous, self.postings = previous, postings
         self.report = SearchReport()
 
     def run(self) -> tuple[IndexState, list[IndexOutput]]:
@@ -264,6 +281,7 @@ class IndexUpdate:
                 return self._patch(old, changed)
             except (OSError, SearchIndexError, ValueError, struct.error):
                 pass  # the previous index cannot be read back: index everything
+        self.report = SearchReport()
         return self._full()
 
     def _consistent(self, state: IndexState) -> bool:
@@ -281,17 +299,20 @@ class IndexUpdate:
         report.full = True
         state = IndexState(token=uuid.uuid4().hex, shards=MIN_SHARDS)
         outputs: list[IndexOutput] = []
+        self.postings.clear()
+        terms_of: list[tuple[tuple[str, ...], bytes]] = []  # by id
         # one document at a time: only its compact terms are kept (memory at 40,000)
         for url in sorted(self.keys):
             doc = self.make_doc(url)
-            entry = self._entry(state, url, doc, search_terms.weigh(doc.fields))
+            entry, terms = self._entry(state, url, doc, search_terms.weigh(doc.fields))
+            terms_of.append(terms)
             outputs.append(IndexOutput(fragment_path(entry.id), _fragment_key(state, entry),
                                        _fragment(doc, state.token)))
-        state.shards = _shard_count(sum(len(d.terms) for d in state.docs.values()))
+        state.shards = _shard_count(sum(d.size for d in state.docs.values()))
         shards: list[dict[str, tuple[list[int], bytearray]]] = [{} for _ in range(state.shards)]
         where: dict[str, int] = {}  # each distinct term hashed once
         for entry in sorted(state.docs.values(), key=lambda d: d.id):
-            for term, w in zip(entry.terms, entry.weights, strict=True):
+            for term, w in zip(*terms_of[entry.id], strict=True):
                 n = where.get(term)
                 if n is None:
                     n = where[term] = search_terms.shard_of(term, state.shards)
@@ -314,15 +335,18 @@ class IndexUpdate:
         report.shards_written = state.shards
         return self._finish(state, outputs)
 
-    def _entry(self, state: IndexState, url: str, doc: SearchDoc, terms: dict[str, int],
-               doc_id: int | None = None) -> _Doc:
+    def _entry(self, state: IndexState, url: str, doc: SearchDoc, weighed: dict[str, int],
+               doc_id: int | None = None) -> tuple[_Doc, tuple[tuple[str, ...], bytes]]:
+        """The document's entry and its (terms, weights), both kept."""
         if doc_id is None:
             doc_id = state.next_id
             state.next_id += 1
-        entry = _Doc(id=doc_id, key=self.keys[url], terms=tuple(terms),
-                     weights=bytes(terms.values()), record=_record(doc, state))
+        key = self.keys[url]
+        entry = _Doc(id=doc_id, key=key, record=_record(doc, state), size=len(weighed))
         state.docs[url] = entry
-        return entry
+        terms = (tuple(weighed), bytes(weighed.values()))
+        self.postings.put(url, key, terms)
+        return entry, terms
 
     # --- patching the previous index ----------------------------------------------------------
     def _patch(self, old: IndexState, changed: list[str]) -> tuple[IndexState, list[IndexOutput]]:
@@ -332,41 +356,62 @@ class IndexUpdate:
                            shard_keys=list(old.shard_keys), generation=old.generation)
         removed = [u for u in old.docs if u not in self.keys]
         outputs: list[IndexOutput] = []
-        # shard → term → (ids to drop, postings to add)
-        drops: dict[int, dict[str, set[int]]] = {}
-        adds: dict[int, dict[str, list[tuple[int, int]]]] = {}
-        for url in changed + removed:
+        # shard → term → {document id: new weight, or None to take it out}; a term whose
+        # weight in a changed document stayed the same is left alone
+        edits: dict[int, dict[str, dict[int, int | None]]] = {}
+
+        def edit(term: str, doc_id: int, weight: int | None) -> None:
+            edits.setdefault(search_terms.shard_of(term, state.shards), {}) \
+                .setdefault(term, {})[doc_id] = weight
+
+        def before(url: str) -> dict[str, int]:
             prev = old.docs.get(url)
-            if prev is not None:
-                for term in prev.terms:
-                    drops.setdefault(search_terms.shard_of(term, state.shards), {}) \
-                        .setdefault(term, set()).add(prev.id)
+            if prev is None:
+                return {}
+            found = self.postings.get(url, prev.key)
+            if found is None:
+                raise SearchIndexError(f"the terms of {url} are not kept")
+            self.postings.discard(url, prev.key)
+            return dict(zip(*found, strict=True))
+
         for url in removed:
             prev = state.docs.pop(url)
+            for term in before(url):
+                edit(term, prev.id, None)
             # a removed id keeps an empty fragment's place: it is never reused while this
             # index lives, so a browser's cached fragment cannot show another page
             outputs.append(IndexOutput(fragment_path(prev.id), "removed", b"{}\n"))
         for url in sorted(changed):
+            was = before(url)
             doc = self.make_doc(url)
-            terms = search_terms.weigh(doc.fields)
             prev = old.docs.get(url)
-            entry = self._entry(state, url, doc, terms, prev.id if prev else None)
+            entry, (terms, weights) = self._entry(state, url, doc, search_terms.weigh(doc.fields),
+                                                  prev.id if prev else None)
             outputs.append(IndexOutput(fragment_path(entry.id), _fragment_key(state, entry),
                                        _fragment(doc, state.token)))
-            for term, w in zip(entry.terms, entry.weights, strict=True):
-                adds.setdefault(search_terms.shard_of(term, state.shards), {}) \
-                    .setdefault(term, []).append((entry.id, w))
-        for n in sorted(set(drops) | set(adds)):
+            now = dict(zip(terms, weights, strict=True))
+            for term in was.keys() - now.keys():
+                edit(term, entry.id, None)
+            for term, w in now.items():
+                if was.get(term) != w:
+                    edit(term, entry.id, w)
+        for n in sorted(edits):
             terms = decode_shard(self.read(shard_path(n)))
-            for term, ids in drops.get(n, {}).items():
-                if term in terms:
-                    keep = [(i, w) for i, w in zip(*terms[term], strict=True) if i not in ids]
-                    terms[term] = ([i for i, _ in keep], bytes(w for _, w in keep))
-            for term, postings in adds.get(n, {}).items():
-                merged = dict(zip(*terms.get(term, ([], b"")), strict=True))
-                merged.update(postings)
-                ids = sorted(merged)
-                terms[term] = (ids, bytes(merged[i] for i in ids))
+            for term, changes in edits[n].items():
+                ids, weights = terms.get(term, ([], b""))
+                weights = bytearray(weights)
+                for doc_id, w in sorted(changes.items()):
+                    i = bisect_left(ids, doc_id)
+                    there = i < len(ids) and ids[i] == doc_id
+                    if w is None:
+                        if there:
+                            del ids[i], weights[i]
+                    elif there:
+                        weights[i] = w
+                    else:
+                        ids.insert(i, doc_id)
+                        weights.insert(i, w)
+                terms[term] = (ids, bytes(weights))
             data = encode_shard({t: v for t, v in terms.items() if v[0]}, state.token)
             key = hashlib.sha1(data).hexdigest()
             if key != state.shard_keys[n]:
@@ -415,7 +460,7 @@ class IndexUpdate:
         outputs.append(IndexOutput(META, "meta:" + hashlib.sha1(data).hexdigest(), data))
         self.report.pages = len(state.docs)
         self.report.shards = state.shards
-        self.report.postings = sum(len(d.terms) for d in state.docs.values())
+        self.report.postings = sum(d.size for d in state.docs.values())
         return state, outputs
 
 

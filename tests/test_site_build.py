@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -273,6 +274,28 @@ def test_rebuild_after_one_record_changes_renders_only_affected_pages(registry_c
     assert power_page(out, untouched.stem).stat().st_ino == before  # not rewritten
     noop = build(registry_copy, out)
     assert noop.rendered == 0 and noop.written == 0
+
+
+def test_replaced_dumps_are_removed_after_the_build_not_during_it(registry_copy: Path,
+                                                                  tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    """The old files a rebuild replaces (the dumps, a gigabyte at 40,000 records) are set
+    aside and removed by a process the build does not wait for: the site is complete when
+    the build returns, and nothing is left behind beside it."""
+    monkeypatch.setattr(build_module, "_BIG", 0)  # every replaced file counts as big
+    out = tmp_path / "site"
+    build(registry_copy, out)
+    path = sorted((registry_copy / "data" / "powers").rglob("*.ttl"))[0]
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        'pw:handlingUnit "', 'pw:handlingUnit "另处', 1), encoding="utf-8")
+    report = build(registry_copy, out)
+    assert report.written > 0 and "另处" in power_page(out, path.stem).read_text(encoding="utf-8")
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert all((out / rel).is_file() for rel in manifest["outputs"])
+    deadline = time.monotonic() + 20
+    while any(tmp_path.glob(".site.*-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(tmp_path.glob(".site.*-*")), "staging and removal folders are gone"
 
 
 def test_removed_record_loses_its_page_on_rebuild(registry_copy: Path, tmp_path: Path) -> None:
