@@ -34,14 +34,15 @@ from .exporter import (
     record_paths,
     select_powers,
     turtle_piece,
-    xlsx_join,
     xlsx_parts,
+    xlsx_sheet_head,
 )
 from .snapshot import Snapshot
-from .splice import PieceIndex, Splicer, piece_key
+from .splice import Splicer, piece_key
 from .turtle import parse
+from .zipsplice import Deflated, deflate, zip_archive
 
-_MODULES = ("dumps", "splice", "exporter", "cells", "tables", "jsonld", "turtle", "namespaces",
+_MODULES = ("dumps", "splice", "zipsplice", "exporter", "cells", "tables", "jsonld", "turtle", "namespaces",
             "present", "citations")
 
 
@@ -224,34 +225,49 @@ def _write_format(fmt: str, splicer: Splicer, shares: _Shares, paths: list[str],
     return extra
 
 
+#: Rows of the XLSX list deflated together (see ``registry.zipsplice``).
+XLSX_BLOCK = 500
+
+
 def _write_xlsx(path: Path, shares: _Shares, powers: list, old: dict, old_file: Path | None
                 ) -> tuple[int, str, dict]:
-    """The XLSX: XlsxWriter writes the rows not in the previous workbook (all of them the
-    first time), the rest of the list sheet's XML is copied from the previous one."""
-    import zipfile
-
-    old_index: PieceIndex | None = old.get("pieces")
-    old_sheet = None
-    if old_index is not None and old_file is not None:
+    """The XLSX: the list sheet's rows deflated in blocks; a block whose rows are the
+    previous workbook's is copied from it, deflated, and XlsxWriter writes only the rows of
+    the other blocks (all of them the first time)."""
+    old_blocks: dict[bytes, tuple[int, int, int, int]] = old.get("blocks") or {}
+    old_data = b""
+    if old_blocks and old_file is not None:
         try:
-            with zipfile.ZipFile(old_file) as zf:
-                sheet = zf.read(XLSX_SHEET)
-            # the data rows: after the header row, before the end of the sheet's data
-            old_sheet = sheet[sheet.index(b"</row>") + 6:sheet.rindex(b"</sheetData>")]
-        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-            old_sheet = None
-    known = old_index.pieces if old_index is not None and old_sheet is not None else {}
+            old_data = old_file.read_bytes()
+        except OSError:
+            old_blocks = {}
     keys = [b"xlsx" + shares.row_id(p) + seq.to_bytes(4, "little") for seq, p in
             enumerate(powers, start=1)]
-    todo = [(seq, {**shares.row(p), "seq": seq}) for seq, (p, k) in
-            enumerate(zip(powers, keys, strict=True), start=1) if k not in known]
+    spans = [(start, min(start + XLSX_BLOCK, len(powers)))
+             for start in range(0, len(powers), XLSX_BLOCK)]
+    block_keys = [piece_key(*keys[a:b]) for a, b in spans]
+    todo = [(seq, {**shares.row(powers[seq - 1]), "seq": seq})
+            for (a, b), k in zip(spans, block_keys, strict=True) if k not in old_blocks
+            for seq in range(a + 1, b + 1)]
     parts = xlsx_parts(todo)
-    splicer = Splicer(None, old_sheet, old_index)
-    for seq, k in enumerate(keys, start=1):
-        splicer.add(k, lambda n=seq: parts.rows[n])
-    data = xlsx_join(parts, splicer.data(), len(powers))
+    blocks = []
+    for (a, b), k in zip(spans, block_keys, strict=True):
+        hit = old_blocks.get(k)
+        if hit is not None:
+            offset, length, crc, size = hit
+            blocks.append(Deflated(old_data[offset:offset + length], crc, size))
+        else:
+            blocks.append(deflate(b"".join(parts.rows[n] for n in range(a + 1, b + 1))))
+    sheet = [deflate(xlsx_sheet_head(parts, len(powers))), *blocks, deflate(parts.tail)]
+    members = [(name, [deflate(data)]) for name, data in parts.members]
+    members.insert(parts.position, (XLSX_SHEET, sheet))
+    data, starts = zip_archive(members)
     size, sha = _write_stream(path, [data])
-    return size, sha, {"pieces": splicer.index}
+    where, index = starts[parts.position] + len(sheet[0].data), {}
+    for k, block in zip(block_keys, blocks, strict=True):
+        index[k] = (where, len(block.data), block.crc, block.size)
+        where += len(block.data)
+    return size, sha, {"blocks": index}
 
 
 def _write_stream(path: Path, chunks: Iterable[bytes]) -> tuple[int, str]:

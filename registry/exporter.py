@@ -146,7 +146,7 @@ class XlsxParts:
 
 def xlsx_parts(numbered: Iterable[tuple[int, dict]]) -> XlsxParts:
     """Write the header and the given rows (``(n, row)``: the n-th power, in increasing
-    order) with XlsxWriter, and take the workbook apart (see ``xlsx_join``)."""
+    order) with XlsxWriter, and take the workbook apart (see ``registry.dumps``)."""
     import zipfile
 
     data = xlsx_workbook(numbered)
@@ -174,24 +174,12 @@ def xlsx_workbook(numbered: Iterable[tuple[int, dict]]) -> bytes:
         return path.read_bytes()
 
 
-def xlsx_join(parts: XlsxParts, body: bytes, count: int) -> bytes:
-    """The workbook of ``count`` rows whose XML is ``body``: the list sheet's dimension
-    set to them, every member deflated at level 1 (a 40,000-row sheet is ~170 MB of XML)
-    with fixed dates, so the same rows always give the same bytes."""
-    import zipfile
-
+def xlsx_sheet_head(parts: XlsxParts, count: int) -> bytes:
+    """The list sheet's XML before its data rows, its dimension set to ``count`` rows (the
+    sheet of the whole list is put together from rows, see ``registry.dumps``)."""
     last = _column_letter(len(EXPORT_COLUMNS))
-    head = re.sub(rb'<dimension ref="[^"]*"/>',
+    return re.sub(rb'<dimension ref="[^"]*"/>',
                   f'<dimension ref="A1:{last}{count + 1}"/>'.encode(), parts.head, count=1)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as zf:
-        at = parts.position
-        for name, data in [*parts.members[:at], (XLSX_SHEET, head + body + parts.tail),
-                           *parts.members[at:]]:
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
-    return out.getvalue()
 
 
 def _column_letter(n: int) -> str:

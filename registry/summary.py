@@ -114,8 +114,9 @@ def load_summaries(root: Path, *, files: list[SourceFile] | None = None,
     records = [f for f in files if f.kind in ("power", "department", "law")]
     values: list = [None] * len(records)
     misses: dict[str, int] = {}
+    entries = cache.entries  # every shard merged: a dict look-up per file, not a call
     for i, f in enumerate(records):
-        hit = cache.get(f.path, f.blob)
+        hit = entries.get((f.path, f.blob))
         if hit is None:
             misses[f.path] = i
         else:

@@ -225,12 +225,14 @@ def _search_keys(snap: Snapshot, labels_key: str) -> dict[str, str]:
 _SNAP: Snapshot | None = None
 
 
-def _dumps_job(folder: str, root: str, previous: str) -> list[dict]:
+def _dumps_job(folder: str, root: str, previous: str) -> tuple[list[dict], float]:
+    """The dumps' descriptions, and the seconds the worker took to write them."""
     from registry.dumps import write_dumps
 
     assert _SNAP is not None
-    return [d.to_dict() for d in write_dumps(_SNAP, Path(folder), root=Path(root),
-                                             previous=Path(previous))]
+    started = time.perf_counter()
+    dists = write_dumps(_SNAP, Path(folder), root=Path(root), previous=Path(previous))
+    return [d.to_dict() for d in dists], round(time.perf_counter() - started, 3)
 
 
 def _history_job(root: str) -> tuple[dict, list]:
@@ -817,8 +819,10 @@ class _Build:
         if self.dumps:
             from registry.dumps import Distribution
 
-            dist_dicts = self.workers.result(dumps_future) if dumps_future is not None else \
-                old_dumps["distributions"]
+            if dumps_future is not None:
+                dist_dicts, report.timings["dumps worker"] = self.workers.result(dumps_future)
+            else:
+                dist_dicts = old_dumps["distributions"]
             data.distributions = [Distribution(**d) for d in dist_dicts]
             late += [Output(f"data/{d.filename}", dumps_key, None) for d in data.distributions]
             modified = data.changes[0].date[:10] if data.changes else None

@@ -39,8 +39,9 @@ class HistoryStore:
             return None
         keys, changes = found
         packed: Packed = {}
+        entries = self.entries.entries  # every shard merged: a dict look-up per record
         for path, key in keys.items():
-            data = self.entries.get(path, key)
+            data = entries.get((path, key))
             if not isinstance(data, bytes):
                 return None
             packed[path] = (key, data)

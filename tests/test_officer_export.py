@@ -108,12 +108,20 @@ def test_write_dumps_describes_each_file_truly(snap, tmp_path):
     assert [d.sha256 for d in again] == [d.sha256 for d in dists]
 
 
-def test_dumps_spliced_after_a_change_are_the_dumps_written_anew(registry_copy, tmp_path):
+def test_dumps_spliced_after_a_change_are_the_dumps_written_anew(registry_copy, tmp_path,
+                                                                 monkeypatch):
     """Dumps written over the previous ones (unchanged pieces copied from them) after a
     title change, a removal and a new record are byte for byte the dumps written from
-    scratch; a previous file changed behind the index's back is not trusted."""
+    scratch, and the workbook opens in a spreadsheet reader; a previous file changed
+    behind the index's back is not trusted."""
     import re
     import shutil
+
+    import openpyxl
+
+    import registry.dumps
+
+    monkeypatch.setattr(registry.dumps, "XLSX_BLOCK", 4)  # many blocks, most of them copied
 
     site_data = tmp_path / "site-data"
     write_dumps(load_snapshot(registry_copy), site_data, root=registry_copy, previous=site_data)
@@ -139,6 +147,9 @@ def test_dumps_spliced_after_a_change_are_the_dumps_written_anew(registry_copy, 
             assert (staged / d.filename).read_bytes() == \
                 (tmp_path / f"fresh-{step}" / d.filename).read_bytes(), d.filename
         assert "（改）" in (staged / "powers.csv").read_text(encoding="utf-8-sig")
+        sheet = openpyxl.load_workbook(staged / "powers.xlsx", read_only=True).worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+        assert len(rows) == 1 + len(snap.powers) and any("（改）" in str(r) for r in rows)
         for d in spliced:  # as a build commits them
             (staged / d.filename).replace(site_data / d.filename)
 
