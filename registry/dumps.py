@@ -188,7 +188,7 @@ def _write_format(fmt: str, splicer: Splicer, shares: _Shares, paths: list[str],
             head = old_heads[k] if k in old_heads else shares.rdf(path)[0][0]
             heads[k] = same.setdefault(head, head)
         extra["heads"] = heads
-        prefixes = sorted({line for head in heads.values() for line in head})
+        prefixes = sorted({line for head in same for line in head})  # each distinct head once
         text = ("\n".join(prefixes) + "\n\n").encode("utf-8")
         splicer.add(piece_key("ttl-head", text), lambda: text)
         for i, path in enumerate(paths):

@@ -919,8 +919,14 @@ class _Build:
                              f"search index file {path} is not in the previous build. 修正 Fix: "
                              "powers build --full")
 
-        self.render([Output(f.path, f.key, (lambda d=f.data: d) if f.data is not None else
-                            (lambda p=f.path: missing(p))) for f in files], writer)
+        made = []
+        for f in files:
+            if f.data is None and (listed.get(f.path) or [None])[0] == f.key:
+                writer.entries[f.path] = listed[f.path]  # unchanged (most of the index)
+            else:
+                made.append(Output(f.path, f.key, (lambda d=f.data: d) if f.data is not None
+                                   else (lambda p=f.path: missing(p))))
+        self.render(made, writer)
         self.report.search = update.report
         update.report.seconds = round(time.perf_counter() - started, 3)
         return state

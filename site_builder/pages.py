@@ -644,7 +644,7 @@ class Gatherer:
         self._labels: dict[tuple[str, str, str], str] = {}
         self.labels_key = data.labels_key
         self._change_views: list[ChangeView] | None = None
-        self._department_changes: dict[str, list[ChangeView]] | None = None
+        self._department_changes: dict[str, list[tuple]] | None = None  # slug → (commit, items)
         self._in_force_by: dict[str, dict[str, list[Power]]] = {}
 
     # --- helpers --------------------------------------------------------------------
@@ -904,7 +904,7 @@ class Gatherer:
 
     def department_feed(self, slug: str) -> FeedPage:
         dept = self.snap.departments[slug]
-        entries = self.department_changes().get(slug, [])
+        entries = self.department_changes(slug)
         feed = FeedPage(url=urls.department_feed(slug), title=f"{dept.name} 权力事项变更",
                         title_en=f"Changes to the powers of {dept.name_en or slug}",
                         feed_id=self.data.base_url.rstrip("/") + urls.department_feed(slug),
@@ -1214,19 +1214,20 @@ class Gatherer:
             self._change_views = [self.change_view(c, c.items) for c in self.data.changes]
         return self._change_views
 
-    def department_changes(self) -> dict[str, list[ChangeView]]:
-        """Department slug → the commits that changed its records, each with only those."""
+    def department_changes(self, slug: str) -> list[ChangeView]:
+        """The commits that changed the department's records, each with only those (the
+        views are made for the departments asked for: a rebuild asks for one or two)."""
         if self._department_changes is None:
             slugs = {d.name: slug for slug, d in self.snap.departments.items()}
-            found: dict[str, list[ChangeView]] = defaultdict(list)
+            found: dict[str, list[tuple]] = defaultdict(list)
             for c in self.data.changes:
                 mine: dict[str, list] = defaultdict(list)
                 for item in c.items:
                     mine[slugs.get(item.department, item.department)].append(item)
-                for slug, items in mine.items():
-                    found[slug].append(self.change_view(c, items))
+                for dept, items in mine.items():
+                    found[dept].append((c, items))
             self._department_changes = found
-        return self._department_changes
+        return [self.change_view(c, items) for c, items in self._department_changes.get(slug, ())]
 
     def changes(self) -> list[Page]:
         views = self.change_views()
