@@ -225,14 +225,30 @@ def _search_keys(snap: Snapshot, labels_key: str) -> dict[str, str]:
 _SNAP: Snapshot | None = None
 
 
-def _dumps_job(folder: str, root: str, previous: str) -> tuple[list[dict], float]:
-    """The dumps' descriptions, and the seconds the worker took to write them."""
+def _dumps_key(snap: Snapshot) -> str:
+    """The key of the dumps' bytes: the dumps code and every data file's blob id."""
+    from registry.dumps import fingerprint
+
+    return _key("dumps", fingerprint(), *(f"{p}:{f.blob}" for p, f in sorted(snap.files.items())))
+
+
+def _dumps_job(root: str, folder: str, previous: str, old: dict
+               ) -> tuple[list[dict] | None, str, float]:
+    """The dumps of the registry at ``root``, read by this worker itself: it starts before
+    the build loads anything, so that it has the time the build needs (the dumps are the
+    slowest step of a rebuild at 40,000 records). Returns their descriptions (None: the
+    previous build's dumps, ``old``, are still those of these files), the key of the
+    files they were made from, and the seconds taken."""
     from registry.dumps import write_dumps
 
-    assert _SNAP is not None
     started = time.perf_counter()
-    dists = write_dumps(_SNAP, Path(folder), root=Path(root), previous=Path(previous))
-    return [d.to_dict() for d in dists], round(time.perf_counter() - started, 3)
+    snap, _ = load_summaries(Path(root))
+    key = _dumps_key(snap)
+    if old.get("key") == key and all((Path(previous) / d["filename"]).is_file()
+                                     for d in old.get("distributions", ())):
+        return None, key, round(time.perf_counter() - started, 3)
+    dists = write_dumps(snap, Path(folder), root=Path(root), previous=Path(previous))
+    return [d.to_dict() for d in dists], key, round(time.perf_counter() - started, 3)
 
 
 def _history_job(root: str) -> tuple[dict, list]:
@@ -678,6 +694,16 @@ class _Build:
     def run(self) -> None:
         global _SNAP
         root, out, say, report = self.root, self.out, self.say, self.report
+        previous = _read_manifest(out)
+        reusable = previous if self.incremental else {}
+        self.staging = staging = _prepare_staging(out)
+        # the dumps in a worker of their own, forked before this process holds anything
+        self.workers = _Workers(self.jobs)
+        old_dumps = reusable.get("dumps") or {}
+        dumps_future = None
+        if self.dumps:
+            dumps_future = self.workers.submit(_dumps_job, str(root), str(staging / "data"),
+                                               str(out / "data"), old_dumps)
         say("读取记录 loading records")
         snap, summaries = load_summaries(root)
         record_files = sum(1 for f in snap.files.values()
@@ -685,9 +711,6 @@ class _Build:
         report.skipped_records = record_files - len(snap.powers) - len(snap.departments) - \
             len(snap.laws)
         labels_key = snap.labels_key()
-        previous = _read_manifest(out)
-        reusable = previous if self.incremental else {}
-        self.staging = staging = _prepare_staging(out)
         fingerprint = site_fingerprint()
         site = SiteContext(nav=tuple(nav_links()), base_url=self.base_url,
                            css=_asset_url("style.css"), search_js=_asset_url("search.js"))
@@ -696,20 +719,8 @@ class _Build:
                  "search": self.search, "dumps": self.dumps}
         self.tick("load")
 
-        # the dumps in a forked worker, while this process goes on
-        _SNAP = snap
-        self.workers = _Workers(self.jobs)
-        from registry.dumps import fingerprint as dumps_fingerprint
-
-        dumps_key = _key("dumps", dumps_fingerprint(),
-                         *(f"{p}:{f.blob}" for p, f in sorted(snap.files.items())))
-        old_dumps = reusable.get("dumps") or {}
-        dumps_future = None
-        if self.dumps and (old_dumps.get("key") != dumps_key or not all(
-                (out / "data" / d["filename"]).is_file() for d in old_dumps["distributions"])):
-            say("生成整库下载 writing dumps")
-            dumps_future = self.workers.submit(_dumps_job, str(staging / "data"), str(root),
-                                               str(out / "data"))
+        _SNAP = snap  # for the history worker, forked from here if it is needed
+        dumps_key = _dumps_key(snap)
         search_keys = _search_keys(snap, labels_key) if self.search else {}
         self.tick("start")
 
@@ -819,9 +830,14 @@ class _Build:
         if self.dumps:
             from registry.dumps import Distribution
 
-            if dumps_future is not None:
-                dist_dicts, report.timings["dumps worker"] = self.workers.result(dumps_future)
-            else:
+            say("生成整库下载 writing dumps")
+            dist_dicts, made_from, report.timings["dumps worker"] = \
+                self.workers.result(dumps_future)
+            if made_from != dumps_key:
+                raise BuildError("构建期间数据文件被修改，整库下载与页面不一致 / the data files changed "
+                                 "during the build, so the dumps and the pages disagree. 修正 Fix: "
+                                 "重新运行 powers build / run powers build again.")
+            if dist_dicts is None:
                 dist_dicts = old_dumps["distributions"]
             data.distributions = [Distribution(**d) for d in dist_dicts]
             late += [Output(f"data/{d.filename}", dumps_key, None) for d in data.distributions]

@@ -331,6 +331,30 @@ def test_a_failed_build_leaves_the_previous_site_untouched(registry_copy: Path, 
     assert not list(tmp_path.glob(".site.staging-*"))
 
 
+def test_a_record_edited_while_the_dumps_are_written_stops_the_build(registry_copy: Path,
+                                                                     tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    """The dumps worker reads the registry itself, beside the build: if a file changes
+    between its reading and the build's, the dumps would not be those of the pages, so the
+    build stops and the previous site stays."""
+    out = tmp_path / "site"
+    build(registry_copy, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    path = sorted((registry_copy / "data" / "powers").rglob("*.ttl"))[0]
+    real_job = build_module._dumps_job
+
+    def job_then_edit(*args):
+        result = real_job(*args)
+        path.write_text(path.read_text(encoding="utf-8").replace(
+            'pw:handlingUnit "', 'pw:handlingUnit "改', 1), encoding="utf-8")
+        return result
+
+    monkeypatch.setattr(build_module, "_dumps_job", job_then_edit)
+    with pytest.raises(BuildError, match="powers build"):
+        build(registry_copy, out, jobs=0)  # in this process: the edit lands before the load
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
 def test_a_broken_internal_link_stops_the_build_before_writing(registry_copy: Path,
                                                                 tmp_path: Path,
                                                                 monkeypatch) -> None:
