@@ -161,10 +161,9 @@ class _Shares:
         self.cache.save()
 
 
-def _index_cache(root: Path, fmt: str) -> RecordCache:
-    """Where one dump's pieces lie in the file of the last build (see ``registry.splice``):
-    a cache per format, so that two workers can each write some of the dumps."""
-    return RecordCache(root, f"dumps-index-{fmt}", fingerprint())
+def _index_cache(root: Path) -> RecordCache:
+    """Where each dump's pieces lie in the files of the last build (see ``registry.splice``)."""
+    return RecordCache(root, "dumps-index", fingerprint())
 
 
 def _stat(path: Path) -> tuple[int, int, int] | None:
@@ -281,31 +280,26 @@ def _write_stream(path: Path, chunks: Iterable[bytes]) -> tuple[int, str]:
 
 
 def write_dumps(snap: Snapshot, out_dir: Path, root: Path | None = None,
-                previous: Path | None = None, formats: Iterable[str] | None = None,
-                keep_shares: bool = True) -> list[Distribution]:
-    """Write the dumps (``formats``, default every one of ``DUMP_FORMATS``) into
-    ``out_dir`` (each atomically, streamed) and describe them.
+                previous: Path | None = None) -> list[Distribution]:
+    """Write every dump into ``out_dir`` (each atomically, streamed) and describe them.
 
     ``root``: the registry whose cache folder keeps each file's share (see the module
-    docstring); ``keep_shares=False`` leaves that cache as it was (when two workers write
-    the dumps, one of them keeps what both made). ``previous``: the folder of the dumps
-    this build replaces (a site's ``data/``, where these will be moved): what is unchanged
-    is copied from them, and where each piece lies is kept for the next build.
+    docstring). ``previous``: the folder of the dumps this build replaces (a site's
+    ``data/``, where these will be moved): what is unchanged is copied from them, and
+    where each piece lies is kept for the next build.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     shares = _Shares(snap, root)
     paths = record_paths(snap)
     powers = select_powers(snap)
+    index_cache = _index_cache(root) if root is not None and previous is not None else None
     where = str(Path(previous).resolve()) if previous is not None else ""
-    found, complete = [], True
+    old_all = (index_cache.get("index", where) if index_cache else None) or {}
+    new_all: dict[str, dict] = {}
+    found = []
     for fmt, (filename, media_type, title) in DUMP_FORMATS.items():
-        if formats is not None and fmt not in formats:
-            continue
-        index_cache = _index_cache(root, fmt) if root is not None and previous is not None \
-            else None
-        old = (index_cache.get("index", where) if index_cache else None) or {}
-        complete = complete and not old
+        old = old_all.get(fmt) or {}
         old_file = Path(previous) / filename if previous is not None else None
         if not old or old_file is None or _stat(old_file) != old.get("stat"):
             old, old_file = {}, None
@@ -325,12 +319,12 @@ def write_dumps(snap: Snapshot, out_dir: Path, root: Path | None = None,
                 if fd is not None:
                     os.close(fd)
         extra["stat"] = _stat(out_dir / filename)
-        if index_cache is not None:
-            index_cache.clear()
-            index_cache.put("index", where, extra)
-            index_cache.save()
+        new_all[fmt] = extra
         found.append(Distribution(filename=filename, format=fmt, media_type=media_type,
                                   size=size, sha256=sha, title=title))
-    if keep_shares:
-        shares.save(paths, powers, complete=complete and formats is None)
+    shares.save(paths, powers, complete=not old_all)
+    if index_cache is not None:
+        index_cache.clear()
+        index_cache.put("index", where, new_all)
+        index_cache.save()
     return found

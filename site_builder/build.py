@@ -232,18 +232,13 @@ def _dumps_key(snap: Snapshot) -> str:
     return _key("dumps", fingerprint(), *(f"{p}:{f.blob}" for p, f in sorted(snap.files.items())))
 
 
-#: The dumps in two workers on a rebuild (the text dumps copy ~0.7 GB at 40,000 records).
-DUMP_GROUPS = (("ttl", "nt"), ("jsonld", "csv", "xlsx"))
-
-
-def _dumps_job(root: str, folder: str, previous: str, old: dict,
-               formats: tuple[str, ...] | None = None, keep_shares: bool = True
+def _dumps_job(root: str, folder: str, previous: str, old: dict
                ) -> tuple[list[dict] | None, str, float]:
-    """The dumps (``formats``, default all) of the registry at ``root``, read by this worker
-    itself: it starts before the build loads anything, so that it has the time the build
-    needs (the dumps are the slowest step of a rebuild at 40,000 records). Returns their
-    descriptions (None: the previous build's dumps, ``old``, are still those of these
-    files), the key of the files they were made from, and the seconds taken."""
+    """The dumps of the registry at ``root``, read by this worker itself: it starts before
+    the build loads anything, so that it has the time the build needs (the dumps are the
+    slowest step of a rebuild at 40,000 records). Returns their descriptions (None: the
+    previous build's dumps, ``old``, are still those of these files), the key of the
+    files they were made from, and the seconds taken."""
     from registry.dumps import write_dumps
 
     started = time.perf_counter()
@@ -252,8 +247,7 @@ def _dumps_job(root: str, folder: str, previous: str, old: dict,
     if old.get("key") == key and all((Path(previous) / d["filename"]).is_file()
                                      for d in old.get("distributions", ())):
         return None, key, round(time.perf_counter() - started, 3)
-    dists = write_dumps(snap, Path(folder), root=Path(root), previous=Path(previous),
-                        formats=formats, keep_shares=keep_shares)
+    dists = write_dumps(snap, Path(folder), root=Path(root), previous=Path(previous))
     return [d.to_dict() for d in dists], key, round(time.perf_counter() - started, 3)
 
 
@@ -706,15 +700,10 @@ class _Build:
         # the dumps in a worker of their own, forked before this process holds anything
         self.workers = _Workers(self.jobs)
         old_dumps = reusable.get("dumps") or {}
-        dumps_futures = []
+        dumps_future = None
         if self.dumps:
-            # two workers when the previous dumps are there to splice; a first build's
-            # workers would each hold every file's share (a few GB at 40,000 records)
-            groups = DUMP_GROUPS if old_dumps and self.jobs >= 2 else (None,)
-            dumps_futures = [
-                self.workers.submit(_dumps_job, str(root), str(staging / "data"),
-                                    str(out / "data"), old_dumps, group, i == len(groups) - 1)
-                for i, group in enumerate(groups)]
+            dumps_future = self.workers.submit(_dumps_job, str(root), str(staging / "data"),
+                                               str(out / "data"), old_dumps)
         say("读取记录 loading records")
         snap, summaries = load_summaries(root)
         record_files = sum(1 for f in snap.files.values()
@@ -842,18 +831,14 @@ class _Build:
             from registry.dumps import Distribution
 
             say("生成整库下载 writing dumps")
-            results = [self.workers.result(f) for f in dumps_futures]
-            if any(made_from != dumps_key for _, made_from, _ in results):
+            dist_dicts, made_from, report.timings["dumps worker"] = \
+                self.workers.result(dumps_future)
+            if made_from != dumps_key:
                 raise BuildError("构建期间数据文件被修改，整库下载与页面不一致 / the data files changed "
                                  "during the build, so the dumps and the pages disagree. 修正 Fix: "
                                  "重新运行 powers build / run powers build again.")
-            report.timings["dumps worker"] = max(seconds for _, _, seconds in results)
-            if all(dicts is None for dicts, _, _ in results):
+            if dist_dicts is None:
                 dist_dicts = old_dumps["distributions"]
-            else:  # (both workers saw the same files: both wrote, or neither did)
-                order = list(DUMP_FORMATS)
-                dist_dicts = sorted((d for dicts, _, _ in results for d in dicts or ()),
-                                    key=lambda d: order.index(d["format"]))
             data.distributions = [Distribution(**d) for d in dist_dicts]
             late += [Output(f"data/{d.filename}", dumps_key, None) for d in data.distributions]
             modified = data.changes[0].date[:10] if data.changes else None
