@@ -234,15 +234,17 @@ def _dumps_key(snap: Snapshot) -> str:
 
 def _dumps_job(root: str, folder: str, previous: str, old: dict
                ) -> tuple[list[dict] | None, str, float]:
-    """The dumps of the registry at ``root``, read by this worker itself: it starts before
-    the build loads anything, so that it has the time the build needs (the dumps are the
-    slowest step of a rebuild at 40,000 records). Returns their descriptions (None: the
-    previous build's dumps, ``old``, are still those of these files), the key of the
-    files they were made from, and the seconds taken."""
+    """The dumps of the registry at ``root``: of the build's snapshot when the worker was
+    forked after the load, else read by the worker itself. A rebuild forks it before
+    loading anything, so that it has the time the build needs (the dumps are the slowest
+    step of a rebuild at 40,000 records); a first build forks it after, not to parse every
+    record twice. Returns their descriptions (None: the previous build's dumps, ``old``,
+    are still those of these files), the key of the files they were made from, and the
+    seconds taken."""
     from registry.dumps import write_dumps
 
     started = time.perf_counter()
-    snap, _ = load_summaries(Path(root))
+    snap = _SNAP if _SNAP is not None else load_summaries(Path(root))[0]
     key = _dumps_key(snap)
     if old.get("key") == key and all((Path(previous) / d["filename"]).is_file()
                                      for d in old.get("distributions", ())):
@@ -697,13 +699,13 @@ class _Build:
         previous = _read_manifest(out)
         reusable = previous if self.incremental else {}
         self.staging = staging = _prepare_staging(out)
-        # the dumps in a worker of their own, forked before this process holds anything
+        # the dumps in a worker of their own: on a rebuild forked before this process holds
+        # anything (see _dumps_job)
         self.workers = _Workers(self.jobs)
         old_dumps = reusable.get("dumps") or {}
-        dumps_future = None
-        if self.dumps:
-            dumps_future = self.workers.submit(_dumps_job, str(root), str(staging / "data"),
-                                               str(out / "data"), old_dumps)
+        dumps_args = (str(root), str(staging / "data"), str(out / "data"), old_dumps)
+        dumps_future = self.workers.submit(_dumps_job, *dumps_args) \
+            if self.dumps and old_dumps else None
         say("读取记录 loading records")
         snap, summaries = load_summaries(root)
         record_files = sum(1 for f in snap.files.values()
@@ -719,8 +721,10 @@ class _Build:
                  "search": self.search, "dumps": self.dumps}
         self.tick("load")
 
-        _SNAP = snap  # for the history worker, forked from here if it is needed
+        _SNAP = snap  # for the workers forked from here on
         dumps_key = _dumps_key(snap)
+        if self.dumps and dumps_future is None:
+            dumps_future = self.workers.submit(_dumps_job, *dumps_args)
         search_keys = _search_keys(snap, labels_key) if self.search else {}
         self.tick("start")
 
