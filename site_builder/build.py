@@ -1,9 +1,11 @@
 """`powers build`: the static site in two phases, incremental, and never half-written.
 
-Phase 1, gather: load the snapshot, read the git history and write the open-data dumps
-(both in forked worker processes, beside the main one), make every page's typed context
-(``pages.py``), list every output file with a key that decides its bytes, and check that
-every internal link and ``#fragment`` resolves. A broken link stops the build here.
+Phase 1, gather: write the open-data dumps in a forked worker (on a rebuild forked
+first, reading the registry itself), load the snapshot of summaries, take the git
+history (the last build's extended by the commits since, or read whole in a worker),
+make the typed context of every page a change reaches (``pages.py``, ``scope.py``; every
+page on a first build), list every output file with a key that decides its bytes, and
+check that every internal link and ``#fragment`` resolves. A broken link stops the build.
 
 Phase 2, render: only outputs whose key differs from the previous build's manifest are
 rendered, into a staging folder beside the output. The search index (``search_index.py``)
