@@ -10,7 +10,9 @@ spreadsheets hold one row per power. The same registry always gives the same byt
 Each file's share of every dump (its Turtle body, N-Triples, JSON-LD nodes and table row)
 is cached by its git blob id (and, for the row, by the department, law and code-list
 files whose labels it shows), so after one record changes only that record is read
-again and the dumps are joined from the cache; only the XLSX is written whole.
+again. Each dump is spliced (``registry.splice``): the pieces the previous file holds
+unchanged are copied from it by byte range; the XLSX list's rows are deflated in blocks,
+and an unchanged block is copied still deflated (``registry.zipsplice``).
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ from .splice import Splicer, piece_key
 from .turtle import parse
 from .zipsplice import Deflated, deflate, zip_archive
 
-_MODULES = ("dumps", "splice", "zipsplice", "exporter", "cells", "tables", "jsonld", "turtle", "namespaces",
-            "present", "citations")
+_MODULES = ("dumps", "splice", "zipsplice", "exporter", "cells", "tables", "jsonld", "turtle",
+            "namespaces", "present", "citations")
 
 
 def fingerprint() -> str:

@@ -505,20 +505,24 @@ def all_histories(root: Path, *, labels: Labels | None = None,
         commits = repo.log(DATA_DIR)
     except GitError:
         return {}
-    lineages = lineages_of(commits)
     models = _models or _Models(root, repo)
-    pairs: set[tuple[str, str]] = set()
-    for steps in lineages.values():
-        pairs |= _pairs_to_parse(steps)
-    models.need(pairs)
-    labels = labels or labels_of_worktree(root)
     out: dict[str, list[Version]] = {}
-    for steps in lineages.values():
-        versions = _versions(steps, models, labels)
+    for versions in _lineage_versions(lineages_of(commits), models,
+                                      labels or labels_of_worktree(root)).values():
         if versions:
             out[versions[0].path] = versions
     models.save()
     return out
+
+
+def _lineage_versions(lineages: dict[str, list[_Step]], models: _Models, labels: Labels
+                      ) -> dict[str, list[Version]]:
+    """Each lineage's versions, the models they compare read in one batch."""
+    pairs: set[tuple[str, str]] = set()
+    for steps in lineages.values():
+        pairs |= _pairs_to_parse(steps)
+    models.need(pairs)
+    return {key: _versions(steps, models, labels) for key, steps in lineages.items()}
 
 
 def recent_changes(root: Path, limit: int = 50, *, since: str | None = None,
@@ -595,12 +599,7 @@ def changes_since(root: Path, since: str, limit: int = 50, *, labels: Labels | N
                 return None
     models = _Models(root, repo)
     labels = labels or labels_of_worktree(root)
-    lineages = lineages_of(commits)
-    pairs: set[tuple[str, str]] = set()
-    for steps in lineages.values():
-        pairs |= _pairs_to_parse(steps)
-    models.need(pairs)
-    versions = {key: _versions(steps, models, labels) for key, steps in lineages.items()}
+    versions = _lineage_versions(lineages_of(commits), models, labels)
     changes = _changes_of(commits[:limit], models, labels)
     models.save()
     return versions, changes

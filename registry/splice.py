@@ -11,7 +11,6 @@ and only the others are made. The result is the same bytes a full write gives, h
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import tempfile
 from collections.abc import Callable
@@ -37,26 +36,21 @@ class PieceIndex:
 
 
 class Splicer:
-    """Writes ``path`` (None: a buffer in memory, ``data``) from pieces, copying those
-    ``old_index`` knows from ``old`` (an open file descriptor or the previous bytes).
+    """Writes ``path`` from pieces, copying those ``old_index`` knows from ``old`` (an open
+    file descriptor of the previous file).
 
     A range of the old file is copied by the kernel (``copy_file_range``: no trip through
     this process, ten times faster than writing the bytes on the project machine) and read
     only to be hashed; the pieces made are gathered into blocks before they are written.
     """
 
-    def __init__(self, path: Path | None, old: int | bytes | None = None,
-                 old_index: PieceIndex | None = None):
-        self.path = Path(path) if path is not None else None
+    def __init__(self, path: Path, old: int | None = None, old_index: PieceIndex | None = None):
+        self.path = Path(path)
         self.old = old
         self.old_pieces = old_index.pieces if old_index is not None and old is not None else {}
-        if self.path is None:
-            self.tmp = self.fd = None
-            self.buffer = io.BytesIO()
-        else:
-            self.fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
-                                                 dir=self.path.parent)
-            self.buffer = None
+        self.fd: int | None
+        self.fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
+                                             dir=self.path.parent)
         self.pending: list[bytes] = []  # made pieces not yet written
         self.pending_size = 0
         self.digest = hashlib.sha256()
@@ -84,12 +78,9 @@ class Splicer:
         self.index.pieces[key] = (self.index.size, length)
         self.index.size += length
 
-    def _write(self, data: bytes | memoryview) -> None:
+    def _write(self, data: bytes) -> None:
         self.digest.update(data)
-        if self.buffer is not None:
-            self.buffer.write(data)
-            return
-        self.pending.append(bytes(data))
+        self.pending.append(data)
         self.pending_size += len(data)
         if self.pending_size >= _BLOCK:
             self._write_pending()
@@ -108,19 +99,13 @@ class Splicer:
             return
         start, end = self.run
         self.run = None
-        if isinstance(self.old, bytes | bytearray | memoryview):
-            self._write(memoryview(self.old)[start:end])
-            return
         self._write_pending()
         while start < end:
             block = os.pread(self.old, min(_BLOCK, end - start), start)
             if not block:
                 raise OSError("the previous file is shorter than its index")
             self.digest.update(block)
-            if self.buffer is not None:
-                self.buffer.write(block)
-            else:
-                self._copy(block, start)
+            self._copy(block, start)
             start += len(block)
 
     def _copy(self, block: bytes, start: int) -> None:
@@ -137,11 +122,6 @@ class Splicer:
         view = memoryview(block)[done:]
         while view:
             view = view[os.write(self.fd, view):]
-
-    def data(self) -> bytes:
-        """What an in-memory splicer wrote."""
-        self._flush()
-        return self.buffer.getvalue()
 
     def finish(self) -> tuple[int, str, PieceIndex]:
         """Rename the written file into place; (size, sha256, its index)."""

@@ -573,17 +573,19 @@ def _commit(staging: Path, out: Path, written: list[tuple[str, Path]], previous:
         (staging / MANIFEST).write_bytes(data)
         os.rename(staging, out)
         return 0
-    old_paths = set(previous.get("outputs", {}))
-    old = previous.get("outputs", {})
+    old_paths = previous.get("outputs", {})
     trash = staging / ".replaced"
     trash.mkdir()
+    set_aside = 0
 
     def move(src: Path, rel: str) -> None:
+        nonlocal set_aside
         target = out / rel
-        if (old.get(rel) or (None, 0))[1] > _BIG:
+        if (old_paths.get(rel) or (None, 0))[1] > _BIG:
             # set the old file aside first: replacing it would free its blocks here
             with contextlib.suppress(FileNotFoundError):
-                os.rename(target, trash / f"{len(os.listdir(trash))}")
+                os.rename(target, trash / str(set_aside))
+                set_aside += 1
         try:
             os.replace(src, target)
         except FileNotFoundError:
@@ -602,7 +604,7 @@ def _commit(staging: Path, out: Path, written: list[tuple[str, Path]], previous:
     tmp = staging / MANIFEST
     tmp.write_bytes(data)
     os.replace(tmp, out / MANIFEST)
-    if any(trash.iterdir()):
+    if set_aside:
         _remove_in_background(staging)
     else:
         shutil.rmtree(staging, ignore_errors=True)
@@ -739,23 +741,20 @@ class _Build:
         current = history_store.load(head) if head else None
         old_history = current if old_head == head else (
             history_store.load(old_head) if old_head else None)
-        report.history_read = "saved"
-        if head and current is None:
+        if head and current is not None:
+            report.history_read = "saved"
+        elif head:
             say("读取历史 reading git history")
-            report.history_read = "extended"
-            current = self.extend_history(old_head, old_history, Labels(snap)) \
-                if old_history is not None else None
+            if old_history is not None:
+                current = self.extend_history(old_head, old_history, Labels(snap))
+                report.history_read = "extended"
             if current is None:
+                current = self.workers.result(self.workers.submit(_history_job, str(root)))
                 report.history_read = "whole"
-                future = self.workers.submit(_history_job, str(root))
-                current = self.workers.result(future)
             history_store.save(head, *current)
         if current is not None:
             data.histories, data.changes = current
-        data.history_available = head is not None
-        report.history = data.history_available
-        if head is None:
-            report.history_read = ""
+        data.history_available = report.history = head is not None
         self.tick("history")
 
         scope = None

@@ -27,13 +27,10 @@ class HistoryStore:
         self.index = RecordCache(root, "site-history", fingerprint, enabled=enabled)
         self.entries = RecordCache(root, "site-history-records", fingerprint, enabled=enabled,
                                    shards=RECORD_SHARDS)
-        self.enabled = enabled
         self._keys: dict[str, str] = {}  # path → key, as the shards hold them
 
     def load(self, head: str) -> tuple[Packed, list] | None:
         """The histories and changes saved for commit ``head`` (None: none, or not whole)."""
-        if not self.enabled:
-            return None
         found = self.index.get("HEAD", head)
         if not (isinstance(found, tuple) and len(found) == 2):
             return None
@@ -50,9 +47,7 @@ class HistoryStore:
 
     def save(self, head: str, packed: Packed, changes: list) -> None:
         """Keep ``packed`` and ``changes`` as of ``head``, rewriting only the shards of
-        entries that differ from what was loaded."""
-        if not self.enabled:
-            return
+        entries that differ from what was loaded (nothing when the store is disabled)."""
         keys = {path: key for path, (key, _) in packed.items()}
         if not self._keys:
             self.entries.clear()  # nothing loaded: whatever the shards hold is stale

@@ -571,8 +571,7 @@ def extend_histories(packed: dict[str, tuple[str, bytes]], newer: dict[str, list
                      ) -> dict[str, tuple[str, bytes]]:
     """``packed`` (the histories as of a commit) with the versions of the commits after it
     put in front (``registry.history.changes_since``: identity → versions, newest first).
-    A record moved since is listed under its new path,
-    as ``all_histories`` lists it."""
+    A record moved since is listed under its new path, as ``all_histories`` lists it."""
     out = dict(packed)
     by_identity = None
     for identity, versions in newer.items():
