@@ -18,7 +18,6 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
-from starlette.staticfiles import StaticFiles
 
 from registry.snapshot import Snapshot, load_snapshot
 
@@ -29,6 +28,7 @@ from .http import HeadAsGet, Limits, error_response
 from .routes import insight, meta, powers, registry_records, sparql
 from .services import History, Searcher, Services, sparql_files
 from .settings import Settings
+from .sitefiles import SiteFiles
 from .sparql_pool import SparqlPool
 
 log = logging.getLogger("powers.api")
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, snapshot: Snapshot | None = Non
     app.include_router(sparql.router)
     site = settings.site_dir
     if site is not None and Path(site).is_dir():
-        app.mount("/", StaticFiles(directory=str(site), html=True), name="site")
+        app.mount("/", SiteFiles(directory=str(site), html=True), name="site")
     else:
         @app.get("/", include_in_schema=False)
         def home() -> JSONResponse:

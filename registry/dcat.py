@@ -4,7 +4,8 @@
 description in Chinese and English, publisher, licence, issued/modified, spatial
 coverage Zhejiang, keywords, theme, language) and one ``dcat:Distribution`` per file of
 ``registry.dumps.write_dumps`` (access and download URL, IANA media type, EU file type,
-``dcat:byteSize``, ``spdx:checksum`` with SHA-256). Terms follow DCAT-AP 3.0: the
+``dcat:compressFormat`` for the gzip files, ``dcat:byteSize``, ``spdx:checksum`` with
+SHA-256, both of the file as downloaded). Terms follow DCAT-AP 3.0: the
 mandatory and recommended properties of catalogue, dataset and distribution are all set.
 """
 
@@ -22,8 +23,8 @@ SPDX = "http://spdx.org/rdf/terms#"
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "http://www.iana.org/assignments/media-types/"
 
-#: CC BY 4.0 for the (synthetic) data; the code is under Apache-2.0.
-LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+#: CC0 for the (synthetic) data, as the README and the site say; the code is Apache-2.0.
+LICENSE = "http://creativecommons.org/publicdomain/zero/1.0/"
 #: GeoNames feature of Zhejiang province (浙江省).
 ZHEJIANG = "http://sws.geonames.org/1784764/"
 #: The day the province published its list of 4,236 powers (domain.md §1).
@@ -112,7 +113,7 @@ def dcat_triples(snap: Snapshot, distributions: Iterable[Distribution], base_url
     add(publisher, FOAF + "homepage", _n(base + "/"))
 
     add(lic, RDF + "type", _n(DCTERMS + "LicenseDocument"))
-    add(lic, DCTERMS + "title", en("Creative Commons Attribution 4.0 International")
+    add(lic, DCTERMS + "title", en("CC0 1.0 Universal (public domain dedication)")
         if license_url == LICENSE else en(license_url))
 
     add(dataset, RDF + "type", _n(DCAT + "Dataset"))
@@ -160,6 +161,8 @@ def dcat_triples(snap: Snapshot, distributions: Iterable[Distribution], base_url
         add(dist, DCAT + "accessURL", page)
         add(dist, DCAT + "downloadURL", _n(f"{base}/data/{d.filename}"))
         add(dist, DCAT + "mediaType", _n(IANA + d.media_type))
+        if d.compression:  # DCAT 2+: the file is the media type above, compressed
+            add(dist, DCAT + "compressFormat", _n(IANA + d.compression))
         if d.format in _FILE_TYPE:
             add(dist, DCTERMS + "format", _n(EU + "file-type/" + _FILE_TYPE[d.format]))
         add(dist, DCAT + "byteSize", ox.Literal(str(d.size), datatype=_n(XSD + "nonNegativeInteger")))

@@ -1,24 +1,31 @@
 """The registry's bulk downloads (open data): one file per format, with size and checksum.
 
-``write_dumps`` writes ``powers.ttl``, ``powers.nt``, ``powers.jsonld``, ``powers.csv`` and
-``powers.xlsx`` into a folder and describes each as a ``Distribution``; ``registry.dcat``
-turns those into the DCAT-AP description a data portal harvests. The site build puts them
-in its ``data/`` folder and the API serves the same files. The RDF dumps hold every
-record (powers, departments, laws, code lists, the vocabulary), so they stand alone; the
-spreadsheets hold one row per power. The same registry always gives the same bytes.
+``write_dumps`` writes ``powers.ttl.gz``, ``powers.nt.gz``, ``powers.jsonld.gz``,
+``powers.csv.gz`` and ``powers.xlsx`` into a folder and describes each as a
+``Distribution``; ``registry.dcat`` turns those into the DCAT-AP description a data portal
+harvests (the text dumps with ``dcat:compressFormat`` gzip). The site build puts them in
+its ``data/`` folder; ``powers serve`` also answers the plain names (``/data/powers.nt``),
+compressed in transit or not, as the client asks. The RDF dumps hold every record (powers,
+departments, laws, code lists, the vocabulary), so they stand alone; the spreadsheets hold
+one row per power. The same registry always gives the same bytes.
+
+Why gzip: at 40,000 records the text dumps hold a gigabyte, and writing and hashing it
+anew after every edit took longer than the rest of a rebuild; compressed they are 60 MB.
 
 Each file's share of every dump (its Turtle body, N-Triples, JSON-LD nodes and table row)
 is cached by its git blob id (and, for the row, by the department, law and code-list
 files whose labels it shows), so after one record changes only that record is read
-again. Each dump is spliced (``registry.splice``): the pieces the previous file holds
-unchanged are copied from it by byte range; the XLSX list's rows are deflated in blocks,
-and an unchanged block is copied still deflated (``registry.zipsplice``).
+again. Each text dump is written as gzip members of blocks of pieces
+(``registry.gzsplice``): a block the previous file holds unchanged is copied from it
+still compressed. The XLSX list's rows are deflated in blocks the same way
+(``registry.zipsplice``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import zlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,6 +33,7 @@ from pathlib import Path
 from .cache import RECORD_SHARDS, RecordCache, code_fingerprint
 from .cells import Codes, power_row
 from .exporter import (
+    ROW_XML,
     XLSX_SHEET,
     RdfFile,
     csv_head,
@@ -39,13 +47,14 @@ from .exporter import (
     xlsx_parts,
     xlsx_sheet_head,
 )
+from .gzsplice import GZIP, GzipSplicer, anchor_cuts
 from .snapshot import Snapshot
 from .splice import Splicer, piece_key
 from .turtle import parse
 from .zipsplice import Deflated, deflate, zip_archive
 
-_MODULES = ("dumps", "splice", "zipsplice", "exporter", "cells", "tables", "jsonld", "turtle",
-            "namespaces", "present", "citations")
+_MODULES = ("dumps", "splice", "gzsplice", "zipsplice", "exporter", "cells", "tables", "jsonld",
+            "turtle", "namespaces", "present", "citations")
 
 
 def fingerprint() -> str:
@@ -63,24 +72,27 @@ class Distribution:
 
     filename: str
     format: str  # ttl | nt | jsonld | csv | xlsx
-    media_type: str
-    size: int  # bytes
-    sha256: str  # hex
+    media_type: str  # of the content (a gzip file's once decompressed)
+    size: int  # bytes of the file
+    sha256: str  # hex, of the file
     title: str  # "中文 / English"
+    compression: str | None = None  # the file's media type when it is compressed (gzip)
+    content_size: int | None = None  # bytes once decompressed
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-#: format → (file name, media type, title)
+#: format → (file name, media type of the content, title); a name ending in ``.gz`` is
+#: gzip-compressed.
 DUMP_FORMATS: dict[str, tuple[str, str, str]] = {
-    "ttl": ("powers.ttl", "text/turtle",
+    "ttl": ("powers.ttl.gz", "text/turtle",
             "全部记录（Turtle） / All records (Turtle)"),
-    "nt": ("powers.nt", "application/n-triples",
+    "nt": ("powers.nt.gz", "application/n-triples",
            "全部记录（N-Triples） / All records (N-Triples)"),
-    "jsonld": ("powers.jsonld", "application/ld+json",
+    "jsonld": ("powers.jsonld.gz", "application/ld+json",
                "全部记录（JSON-LD） / All records (JSON-LD)"),
-    "csv": ("powers.csv", "text/csv",
+    "csv": ("powers.csv.gz", "text/csv",
             "权力清单（CSV，每项权力一行） / Power list (CSV, one row per power)"),
     "xlsx": ("powers.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              "权力清单（Excel，每项权力一行） / Power list (Excel, one row per power)"),
@@ -89,19 +101,20 @@ DUMP_FORMATS: dict[str, tuple[str, str, str]] = {
 
 class _Shares:
     """Each file's share of the dumps: its Turtle prefixes and body, N-Triples and JSON-LD
-    nodes (by blob id), and each power's table row (by blob id and the labels' key), from
-    the cache (a shard is read only when one of its files is asked for) or made."""
+    nodes, and each power's table row, made from the file (the first time they are asked
+    for) or, with ``cache``, from the per-file cache (a shard is read only when one of its
+    files is asked for). A rebuild takes the shares of unchanged files from the previous
+    dumps' blocks and makes only the changed ones: it needs no cache."""
 
-    def __init__(self, snap: Snapshot, root: Path | None):
+    def __init__(self, snap: Snapshot, root: Path | None, rebuild: bool):
         self.snap = snap
         self.cache = RecordCache(root, "dumps", fingerprint(), shards=RECORD_SHARDS) \
-            if root is not None else None
+            if root is not None and not rebuild else None
+        self.rebuild = rebuild
         self.labels = snap.labels_key()
         self.codes: Codes | None = None
-        self.made: set[str] = set()  # paths whose share was not in the cache
-        self._ids: dict[str, bytes] = {}
-        self._row_ids: dict[str, bytes] = {}
         self._last: tuple[str, tuple] | None = None
+        self._rows: dict[str, dict] = {}
 
     def rdf(self, path: str) -> tuple:
         """((prefix lines, Turtle body), N-Triples, [JSON-LD node]) as UTF-8 bytes."""
@@ -116,7 +129,6 @@ class _Shares:
             # kept as UTF-8 bytes: half the memory of str for text mixing CJK and ASCII
             piece = ((tuple(head), body.encode()), ntriples_piece(f).encode(),
                      [line.encode() for line in jsonld_piece(f)])
-            self.made.add(path)
             if self.cache:
                 self.cache.put(path, src.blob, piece)
         self._last = (path, piece)
@@ -125,46 +137,33 @@ class _Shares:
     def row_key(self, p) -> str:
         return f"{self.snap.files[p.path].blob}:{self.labels}"
 
-    def file_id(self, path: str) -> bytes:
-        """A compact id of the file's path and content (each piece key starts from it:
-        hashing once per file, not once per piece and format)."""
-        found = self._ids.get(path)
-        if found is None:
-            found = self._ids[path] = piece_key(path, self.snap.files[path].blob)
-        return found
-
-    def row_id(self, p) -> bytes:
-        """A compact id of a power's table row (its file and the labels it shows)."""
-        found = self._row_ids.get(p.path)
-        if found is None:
-            found = self._row_ids[p.path] = piece_key(p.path, self.row_key(p))
-        return found
-
     def row(self, p) -> dict:
         """The power's table row (its ``seq`` left to the caller)."""
         key = self.row_key(p)
-        row = self.cache.get(p.path, key) if self.cache else None
+        row = self._rows.get(p.path)  # the CSV and the XLSX ask for the same rows
+        if row is None and self.cache:
+            row = self.cache.get(p.path, key)
         if row is None:
             self.codes = self.codes or Codes.from_snapshot(self.snap)
             row = power_row(self.snap, self.snap.power_model(p.code), self.codes, 0)
-            self.made.add(p.path)
             if self.cache:
                 self.cache.put(p.path, key, row)
+        if self.rebuild:  # a few rows, asked for by the CSV and again by the XLSX
+            self._rows[p.path] = row
         return row
 
-    def save(self, paths: list[str], powers: list, complete: bool) -> None:
-        """Write back what was made; forget entries of other versions (of every file when
-        ``complete``, else only of the files made, so no other shard is read)."""
+    def save(self, paths: list[str], powers: list) -> None:
+        """Write back what was made; forget entries of other versions."""
         if not self.cache:
             return
         keys = {(p, self.snap.files[p].blob) for p in paths} | \
             {(p.path, self.row_key(p)) for p in powers}
-        self.cache.retain(keys, paths=None if complete else self.made)
+        self.cache.retain(keys)
         self.cache.save()
 
 
 def _index_cache(root: Path) -> RecordCache:
-    """Where each dump's pieces lie in the files of the last build (see ``registry.splice``)."""
+    """Where each dump's blocks lie in the files of the last build (``registry.gzsplice``)."""
     return RecordCache(root, "dumps-index", fingerprint())
 
 
@@ -176,54 +175,87 @@ def _stat(path: Path) -> tuple[int, int, int] | None:
     return st.st_size, st.st_mtime_ns, st.st_ino
 
 
-def _write_format(fmt: str, splicer: Splicer, shares: _Shares, paths: list[str],
-                  powers: list, old: dict) -> dict:
-    """Add every piece of one dump to ``splicer``; returns what the next build must know
-    of the pieces beyond their places (Turtle prefixes, empty JSON-LD shares)."""
+@dataclass
+class _Order:
+    """The dumps' pieces in order: the record files by path and the powers by code, each
+    with the id of its content (path and blob id: the key of its pieces) and whether a
+    block ends after it (``registry.gzsplice.anchor_cuts``: by path, so it survives
+    edits)."""
+
+    paths: list[str]
+    ids: list[bytes]
+    cuts: list[bool]
+    powers: list
+    power_ids: list[bytes]
+    power_cuts: list[bool]
+
+    @classmethod
+    def of(cls, snap: Snapshot) -> _Order:
+        paths = record_paths(snap)
+        files = snap.files
+        ids = [hashlib.blake2b(f"{p}\0{files[p].blob}".encode("utf-8", "surrogatepass"),
+                               digest_size=16).digest() for p in paths]
+        cuts = [anchor_cuts(p) for p in paths]
+        powers = select_powers(snap)
+        by_path = dict(zip(paths, zip(ids, cuts, strict=True), strict=True))
+        power_ids, power_cuts = [], []
+        for p in powers:
+            i, c = by_path[p.path]
+            power_ids.append(i)
+            power_cuts.append(c)
+        return cls(paths, ids, cuts, powers, power_ids, power_cuts)
+
+
+def _first(keys: list[bytes]) -> list[bytes]:
+    """``keys`` with the first one marked: the first piece has no separator before it."""
+    return [keys[0] + b"."] + keys[1:] if keys else keys
+
+
+def _write_format(fmt: str, splicer: GzipSplicer, shares: _Shares, order: _Order,
+                  old: dict) -> dict:
+    """Add every piece of one dump to ``splicer``: the head and tail in blocks of their
+    own, the files' (or rows') pieces cut into blocks by ``order``; returns what the next
+    build must know beyond the blocks (Turtle prefixes, JSON-LD shares that are empty)."""
     extra: dict = {}
+    paths, ids, cuts = order.paths, order.ids, order.cuts
     if fmt == "ttl":
         old_heads = old.get("heads", {})
         heads = {}
         same: dict[tuple, tuple] = {}  # one object per distinct head: the index stays small
-        for path in paths:
-            k = b"head" + shares.file_id(path)
-            head = old_heads[k] if k in old_heads else shares.rdf(path)[0][0]
+        for k, path in zip(ids, paths, strict=True):
+            head = old_heads.get(k)
+            if head is None:
+                head = shares.rdf(path)[0][0]
             heads[k] = same.setdefault(head, head)
         extra["heads"] = heads
         prefixes = sorted({line for head in same for line in head})  # each distinct head once
         text = ("\n".join(prefixes) + "\n\n").encode("utf-8")
         splicer.add(piece_key("ttl-head", text), lambda: text)
-        for i, path in enumerate(paths):
-            splicer.add(b"ttl" + shares.file_id(path) + (b"+" if i else b"."),
-                        lambda p=path, i=i: (b"\n" if i else b"") + shares.rdf(p)[0][1])
+        splicer.add_run(_first(ids), cuts,
+                        lambda i: (b"\n" if i else b"") + shares.rdf(paths[i])[0][1])
     elif fmt == "nt":
-        for path in paths:
-            splicer.add(b"nt" + shares.file_id(path), lambda p=path: shares.rdf(p)[1])
+        splicer.add_run(ids, cuts, lambda i: shares.rdf(paths[i])[1])
     elif fmt == "jsonld":
         head, _, tail = jsonld_join([["\0"]]).partition("\0")
         splicer.add(piece_key("jsonld-head", head), lambda: head.encode("utf-8"))
-        old_empty, empty = old.get("empty", set()), set()
-        seen = False  # a node was written: the next one follows a comma
-        for path in paths:
-            k = b"empty" + shares.file_id(path)
-            if k in old_empty or (k not in old.get("known", set()) and not shares.rdf(path)[2]):
-                empty.add(k)
-                continue
+        old_empty, known = old.get("empty", set()), old.get("known", set())
+        kept = [i for i, k in enumerate(ids) if not (
+            k in old_empty or (k not in known and not shares.rdf(paths[i])[2]))]
+        extra["empty"] = set(ids).difference(ids[i] for i in kept)
+        extra["known"] = set(ids)
 
-            def nodes(p=path, after=seen) -> bytes:
-                lines = shares.rdf(p)[2]
-                return (b",\n" if after else b"") + b",\n".join(lines)
-            splicer.add(b"jsonld" + shares.file_id(path) + (b"+" if seen else b"."), nodes)
-            seen = True
-        extra["empty"] = empty
-        extra["known"] = {b"empty" + shares.file_id(p) for p in paths}
+        def nodes(j: int) -> bytes:
+            return (b",\n" if j else b"") + b",\n".join(shares.rdf(paths[kept[j]])[2])
+        splicer.add_run(_first([ids[i] for i in kept]), [cuts[i] for i in kept], nodes)
         splicer.add(piece_key("jsonld-tail", tail), lambda: tail.encode("utf-8"))
     elif fmt == "csv":
+        extra["labels"] = shares.labels
         head = csv_head()
         splicer.add(piece_key("csv-head", head), lambda: head)
-        for seq, p in enumerate(powers, start=1):
-            splicer.add(b"csv" + shares.row_id(p) + seq.to_bytes(4, "little"),
-                        lambda p=p, seq=seq: csv_row({**shares.row(p), "seq": seq}))
+        powers = order.powers
+        splicer.add_run([k + seq.to_bytes(4, "little")
+                         for seq, k in enumerate(order.power_ids, start=1)], order.power_cuts,
+                        lambda i: csv_row({**shares.row(powers[i]), "seq": i + 1}))
     return extra
 
 
@@ -231,27 +263,44 @@ def _write_format(fmt: str, splicer: Splicer, shares: _Shares, paths: list[str],
 XLSX_BLOCK = 500
 
 
-def _write_xlsx(path: Path, shares: _Shares, powers: list, old: dict, old_file: Path | None
+def _write_xlsx(path: Path, shares: _Shares, order: _Order, old: dict, old_file: Path | None
                 ) -> tuple[int, str, dict]:
-    """The XLSX: the list sheet's rows deflated in blocks; a block whose rows are the
-    previous workbook's is copied from it, deflated, and XlsxWriter writes only the rows of
-    the other blocks (all of them the first time)."""
+    """The XLSX: the list sheet's rows deflated in blocks of ``XLSX_BLOCK``; a block whose
+    rows are the previous workbook's is copied from it, deflated. In a block that changed,
+    the rows that did not are taken from the previous block, inflated (each row's XML
+    stands alone: XlsxWriter writes strings inline in constant-memory mode), and
+    XlsxWriter writes only the others (every row the first time)."""
     old_blocks: dict[bytes, tuple[int, int, int, int]] = old.get("blocks") or {}
+    old_spans: list[tuple[bytes, tuple[bytes, ...]]] = old.get("spans") or []
     old_data = b""
     if old_blocks and old_file is not None:
         try:
             old_data = old_file.read_bytes()
         except OSError:
-            old_blocks = {}
-    keys = [b"xlsx" + shares.row_id(p) + seq.to_bytes(4, "little") for seq, p in
-            enumerate(powers, start=1)]
+            old_blocks, old_spans = {}, []
+    powers = order.powers
+    keys = [k + seq.to_bytes(4, "little") for seq, k in enumerate(order.power_ids, start=1)]
     spans = [(start, min(start + XLSX_BLOCK, len(powers)))
              for start in range(0, len(powers), XLSX_BLOCK)]
-    block_keys = [piece_key(*keys[a:b]) for a, b in spans]
+    block_keys = [hashlib.blake2b(b"".join(keys[a:b]), digest_size=16).digest()
+                  for a, b in spans]
+    kept: dict[int, bytes] = {}  # sheet row → its XML, from the previous workbook
+    for i, ((a, b), k) in enumerate(zip(spans, block_keys, strict=True)):
+        if k in old_blocks or i >= len(old_spans) or old_spans[i][0] not in old_blocks:
+            continue
+        old_key, old_keys = old_spans[i]
+        offset, length, _, _ = old_blocks[old_key]
+        xml = zlib.decompress(old_data[offset:offset + length] + _DEFLATE_END, -15)
+        old_rows = {int(m.group(1)) - 1: m.group(0) for m in ROW_XML.finditer(xml)}
+        for seq in range(a + 1, b + 1):
+            if seq - 1 - a < len(old_keys) and old_keys[seq - 1 - a] == keys[seq - 1] and \
+                    seq in old_rows:
+                kept[seq] = old_rows[seq]
     todo = [(seq, {**shares.row(powers[seq - 1]), "seq": seq})
             for (a, b), k in zip(spans, block_keys, strict=True) if k not in old_blocks
-            for seq in range(a + 1, b + 1)]
+            for seq in range(a + 1, b + 1) if seq not in kept]
     parts = xlsx_parts(todo)
+    rows = {**parts.rows, **kept}
     blocks = []
     for (a, b), k in zip(spans, block_keys, strict=True):
         hit = old_blocks.get(k)
@@ -259,7 +308,7 @@ def _write_xlsx(path: Path, shares: _Shares, powers: list, old: dict, old_file: 
             offset, length, crc, size = hit
             blocks.append(Deflated(old_data[offset:offset + length], crc, size))
         else:
-            blocks.append(deflate(b"".join(parts.rows[n] for n in range(a + 1, b + 1))))
+            blocks.append(deflate(b"".join(rows[n] for n in range(a + 1, b + 1))))
     sheet = [deflate(xlsx_sheet_head(parts, len(powers))), *blocks, deflate(parts.tail)]
     members = [(name, [deflate(data)]) for name, data in parts.members]
     members.insert(parts.position, (XLSX_SHEET, sheet))
@@ -269,7 +318,11 @@ def _write_xlsx(path: Path, shares: _Shares, powers: list, old: dict, old_file: 
     for k, block in zip(block_keys, blocks, strict=True):
         index[k] = (where, len(block.data), block.crc, block.size)
         where += len(block.data)
-    return size, sha, {"blocks": index}
+    return size, sha, {"blocks": index, "spans": [
+        (k, tuple(keys[a:b])) for (a, b), k in zip(spans, block_keys, strict=True)]}
+
+
+_DEFLATE_END = b"\x03\x00"  # an empty final block: a block deflated apart then inflates alone
 
 
 def _write_stream(path: Path, chunks: Iterable[bytes]) -> tuple[int, str]:
@@ -292,39 +345,45 @@ def write_dumps(snap: Snapshot, out_dir: Path, root: Path | None = None,
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    shares = _Shares(snap, root)
-    paths = record_paths(snap)
-    powers = select_powers(snap)
     index_cache = _index_cache(root) if root is not None and previous is not None else None
     where = str(Path(previous).resolve()) if previous is not None else ""
     old_all = (index_cache.get("index", where) if index_cache else None) or {}
+    shares = _Shares(snap, root, rebuild=bool(old_all))
+    order = _Order.of(snap)
     new_all: dict[str, dict] = {}
     found = []
     for fmt, (filename, media_type, title) in DUMP_FORMATS.items():
         old = old_all.get(fmt) or {}
         old_file = Path(previous) / filename if previous is not None else None
-        if not old or old_file is None or _stat(old_file) != old.get("stat"):
+        if not old or old_file is None or _stat(old_file) != old.get("stat") or \
+                old.get("labels", shares.labels) != shares.labels:
+            # not there, changed behind the index's back, or its rows show other labels
             old, old_file = {}, None
+        content_size = None
         if fmt == "xlsx":
-            size, sha, extra = _write_xlsx(out_dir / filename, shares, powers, old, old_file)
+            size, sha, extra = _write_xlsx(out_dir / filename, shares, order, old, old_file)
+            extra["labels"] = shares.labels
         else:
             fd = os.open(old_file, os.O_RDONLY) if old_file is not None else None
             try:
-                splicer = Splicer(out_dir / filename, fd, old.get("pieces"))
+                splicer = GzipSplicer(out_dir / filename, fd, old.get("blocks"))
                 try:
-                    extra = _write_format(fmt, splicer, shares, paths, powers, old)
+                    extra = _write_format(fmt, splicer, shares, order, old)
                 except BaseException:
                     splicer.abort()
                     raise
-                size, sha, extra["pieces"] = splicer.finish()
+                size, sha, extra["blocks"] = splicer.finish()
+                content_size = extra["blocks"].size
             finally:
                 if fd is not None:
                     os.close(fd)
         extra["stat"] = _stat(out_dir / filename)
         new_all[fmt] = extra
         found.append(Distribution(filename=filename, format=fmt, media_type=media_type,
-                                  size=size, sha256=sha, title=title))
-    shares.save(paths, powers, complete=not old_all)
+                                  size=size, sha256=sha, title=title,
+                                  compression=GZIP if filename.endswith(".gz") else None,
+                                  content_size=content_size))
+    shares.save(order.paths, order.powers)
     if index_cache is not None:
         index_cache.clear()
         index_cache.put("index", where, new_all)

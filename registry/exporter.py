@@ -128,7 +128,7 @@ def xlsx_bytes(rows: list[dict]) -> bytes:
 
 
 XLSX_SHEET = "xl/worksheets/sheet1.xml"
-_ROW_XML = re.compile(rb'<row r="(\d+)"[^>]*>.*?</row>', re.S)
+ROW_XML = re.compile(rb'<row r="(\d+)"[^>]*>.*?</row>', re.S)
 
 
 @dataclass
@@ -155,7 +155,7 @@ def xlsx_parts(numbered: Iterable[tuple[int, dict]]) -> XlsxParts:
     sheet = next(d for name, d in members if name == XLSX_SHEET)
     first = sheet.index(b"</row>") + len(b"</row>")  # the header row stays in the head
     end = sheet.rindex(b"</sheetData>")
-    rows = {int(m.group(1)) - 1: m.group(0) for m in _ROW_XML.finditer(sheet, first, end)}
+    rows = {int(m.group(1)) - 1: m.group(0) for m in ROW_XML.finditer(sheet, first, end)}
     return XlsxParts([(n, d) for n, d in members if n != XLSX_SHEET],
                      [n for n, _ in members].index(XLSX_SHEET), sheet[:first], sheet[end:], rows)
 

@@ -428,6 +428,8 @@ class DistributionRow:
     media_type: str
     size: int
     sha256: str
+    compression: str | None = None  # "gzip" when the file is compressed
+    content_size: int | None = None  # bytes once decompressed
 
 
 @dataclass(kw_only=True)
@@ -1124,7 +1126,9 @@ class Gatherer:
     def data_page(self) -> DataPage:
         rows = [DistributionRow(link=Link(urls.data_file(d.filename), d.filename),
                                 title=d.title, format=d.format, media_type=d.media_type,
-                                size=d.size, sha256=d.sha256)
+                                size=d.size, sha256=d.sha256,
+                                compression="gzip" if d.compression else None,
+                                content_size=d.content_size)
                 for d in self.data.distributions]
         catalog = []
         if self.data.dcat_jsonld:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -284,13 +285,33 @@ def test_the_site_and_its_data_dumps_are_served_beside_the_api(small_registry, s
     (site / "data").mkdir()
     (site / "index.html").write_text("<!doctype html><title>首页</title>", encoding="utf-8")
     (site / "powers" / code / "index.html").write_text("power page", encoding="utf-8")
-    (site / "data" / "powers.nt").write_bytes(b"<urn:a> <urn:b> <urn:c> .\n")
+    triples = b"".join(f"<urn:a{n}> <urn:b> \"事项 {n}\" .\n".encode() for n in range(50_000))
+    # the site keeps its text dumps as gzip files of several members
+    members = [gzip.compress(triples[i:i + 300_000], mtime=0)
+               for i in range(0, len(triples), 300_000)]
+    (site / "data" / "powers.nt.gz").write_bytes(b"".join(members))
+    (site / "data" / "powers.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
     app = create_app(Settings(root=small_registry, site_dir=site), snap, sparql_enabled=False)
     with TestClient(app) as c:
         assert "首页" in c.get("/").text
         assert c.get(f"/api/powers/{code}", headers={"Accept": "text/html"}).text == "power page"
-        dump = c.get("/data/powers.nt")
-        assert dump.status_code == 200 and dump.content.startswith(b"<urn:a>")
+        # the file as published: a download, never labelled with its inner type
+        download = c.get("/data/powers.nt.gz", headers={"Accept-Encoding": "gzip"})
+        assert download.status_code == 200
+        assert download.headers["content-type"] == "application/gzip"
+        assert "content-encoding" not in download.headers
+        assert download.content == b"".join(members)
+        # the plain name: every member decompressed by the server as it sends
+        plain = c.get("/data/powers.nt", headers={"Accept-Encoding": "gzip"})
+        assert plain.status_code == 200 and "content-encoding" not in plain.headers
+        assert plain.headers["content-type"] == "application/n-triples; charset=utf-8"
+        assert plain.content == triples
+        again = c.get("/data/powers.nt", headers={"If-None-Match": plain.headers["etag"]})
+        assert again.status_code == 304
+        assert c.head("/data/powers.nt").content == b""
+        assert c.get("/data/powers.xlsx").headers["content-type"].startswith(
+            "application/vnd.openxmlformats")
+        assert c.get("/data/powers.ttl").status_code == 404  # no such file, compressed or not
         assert c.get("/api/stats").status_code == 200
         assert c.get("/no/such/page/").status_code == 404
 

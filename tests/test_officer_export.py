@@ -93,16 +93,42 @@ def test_unknown_department_is_an_error(small_registry, tmp_path, capsys):
 
 # --- open data ------------------------------------------------------------------------------
 
-def test_write_dumps_describes_each_file_truly(snap, tmp_path):
+def test_write_dumps_describes_each_file_truly(snap, tmp_path, monkeypatch):
+    """Text dumps are gzip files of several members (blocks) that any gzip reader reads
+    as one stream: the RDF dumps hold every triple of the registry, the JSON-LD parses,
+    the CSV has a row per power; sizes and checksums are those of the files."""
+    import gzip
+
+    import pyoxigraph as ox
+
+    import registry.gzsplice
+
+    monkeypatch.setattr(registry.gzsplice, "AVERAGE_BLOCK", 4)  # many members
     dists = write_dumps(snap, tmp_path)
-    assert [d.filename for d in dists] == ["powers.ttl", "powers.nt", "powers.jsonld",
-                                           "powers.csv", "powers.xlsx"]
+    assert [d.filename for d in dists] == ["powers.ttl.gz", "powers.nt.gz", "powers.jsonld.gz",
+                                           "powers.csv.gz", "powers.xlsx"]
+    content = {}
     for d in dists:
         data = (tmp_path / d.filename).read_bytes()
         assert d.size == len(data) and d.sha256 == hashlib.sha256(data).hexdigest()
         assert " / " in d.title and d.media_type
-    json.loads((tmp_path / "powers.jsonld").read_text(encoding="utf-8"))
+        if d.filename.endswith(".gz"):
+            assert d.compression == "application/gzip"
+            assert data.count(b"\x1f\x8b\x08") > 3  # members, one per block
+            content[d.format] = gzip.decompress(data)
+            assert d.content_size == len(content[d.format]) > d.size
+        else:
+            assert d.compression is None
+    json.loads(content["jsonld"])
     assert not list(tmp_path.glob(".*.tmp"))
+    triples = {str(t) for src in snap.files.values() if src.kind == "power"
+               for t in ox.parse(src.read(), format=ox.RdfFormat.TURTLE) if
+               not isinstance(t.subject, ox.BlankNode) and not isinstance(t.object, ox.BlankNode)}
+    for fmt, rdf_format in (("nt", ox.RdfFormat.N_TRIPLES), ("ttl", ox.RdfFormat.TURTLE)):
+        dumped = {str(t) for t in ox.parse(content[fmt], format=rdf_format)}
+        assert triples <= dumped, fmt
+    rows = content["csv"].decode("utf-8-sig").splitlines()
+    assert len([r for r in rows if r[:1].isdigit()]) >= len(snap.powers)
     # the same registry gives the same files
     again = write_dumps(snap, tmp_path / "again")
     assert [d.sha256 for d in again] == [d.sha256 for d in dists]
@@ -114,14 +140,17 @@ def test_dumps_spliced_after_a_change_are_the_dumps_written_anew(registry_copy, 
     title change, a removal and a new record are byte for byte the dumps written from
     scratch, and the workbook opens in a spreadsheet reader; a previous file changed
     behind the index's back is not trusted."""
+    import gzip
     import re
     import shutil
 
     import openpyxl
 
     import registry.dumps
+    import registry.gzsplice
 
     monkeypatch.setattr(registry.dumps, "XLSX_BLOCK", 4)  # many blocks, most of them copied
+    monkeypatch.setattr(registry.gzsplice, "AVERAGE_BLOCK", 4)
 
     site_data = tmp_path / "site-data"
     write_dumps(load_snapshot(registry_copy), site_data, root=registry_copy, previous=site_data)
@@ -134,10 +163,14 @@ def test_dumps_spliced_after_a_change_are_the_dumps_written_anew(registry_copy, 
     new.write_text(new.read_text(encoding="utf-8").replace(files[5].stem, "339999999000"),
                    encoding="utf-8")
     files[7].unlink()
-    for step in ("spliced", "tampered"):
+    for step in ("spliced", "tampered", "relabelled"):
         if step == "tampered":
-            with open(site_data / "powers.nt", "ab") as fh:
-                fh.write(b"# not from the registry\n")
+            with open(site_data / "powers.nt.gz", "ab") as fh:
+                fh.write(gzip.compress(b"# not from the registry\n"))
+        if step == "relabelled":  # a department's name is in every row of its powers
+            dept = sorted((registry_copy / "data" / "departments").glob("*.ttl"))[0]
+            dept.write_text(re.sub(r'prefLabel\s+"', 'prefLabel\n        "（新）', dept.read_text(
+                encoding="utf-8"), count=1), encoding="utf-8")
         snap = load_snapshot(registry_copy)
         staged = tmp_path / f"staged-{step}"
         spliced = write_dumps(snap, staged, root=registry_copy, previous=site_data)
@@ -146,7 +179,7 @@ def test_dumps_spliced_after_a_change_are_the_dumps_written_anew(registry_copy, 
         for d in fresh:
             assert (staged / d.filename).read_bytes() == \
                 (tmp_path / f"fresh-{step}" / d.filename).read_bytes(), d.filename
-        assert "（改）" in (staged / "powers.csv").read_text(encoding="utf-8-sig")
+        assert "（改）" in gzip.decompress((staged / "powers.csv.gz").read_bytes()).decode()
         sheet = openpyxl.load_workbook(staged / "powers.xlsx", read_only=True).worksheets[0]
         rows = list(sheet.iter_rows(values_only=True))
         assert len(rows) == 1 + len(snap.powers) and any("（改）" in str(r) for r in rows)
@@ -175,6 +208,10 @@ def test_dcat_description_is_dcat_ap_complete(snap, tmp_path):
     for d in dists:
         node = by_url[f"https://example.org/powers/data/{d.filename}"]
         assert str(g.value(node, DCAT.mediaType)).endswith(d.media_type)
+        compressed = g.value(node, DCAT.compressFormat)
+        assert (str(compressed) if compressed else None) == \
+            ("http://www.iana.org/assignments/media-types/application/gzip"
+             if d.filename.endswith(".gz") else None)
         assert int(g.value(node, DCAT.byteSize)) == d.size
         checksum = g.value(node, SPDX.checksum)
         assert str(g.value(checksum, SPDX.checksumValue)) == d.sha256
@@ -267,3 +304,46 @@ def test_a_zip_of_pieces_deflated_apart_reads_back_in_any_zip_reader():
         info = zf.getinfo("empty")
         assert info.date_time == (1980, 1, 1, 0, 0, 0) and info.external_attr >> 16 == 0o100644
     assert data[starts[1]:starts[1] + len(deflate(b"<app/>").data)] == deflate(b"<app/>").data
+
+
+def test_a_gzip_dump_rewritten_after_an_edit_copies_every_block_it_did_not_touch(tmp_path):
+    """A gzip file of keyed pieces written over the previous one after an edit, an
+    insertion and a removal is byte for byte the file written from scratch, and only the
+    blocks holding the changes are compressed again (the others are copied compressed)."""
+    import gzip
+    import os
+
+    from registry.gzsplice import GzipSplicer, anchor_cuts
+
+    def write(path, files, old=None, index=None):
+        fd = os.open(old, os.O_RDONLY) if old else None
+        try:
+            splicer = GzipSplicer(path, fd, index)
+            splicer.add(b"head", lambda: b"# head\n")
+            splicer.add_run([(name + text).encode() for name, text in files],
+                            [anchor_cuts(name) for name, _ in files],
+                            lambda i: files[i][1].encode())
+            size, sha, new_index = splicer.finish()
+        finally:
+            if fd is not None:
+                os.close(fd)
+        return splicer.made_blocks, sha, new_index
+
+    files = [(f"data/powers/x/{n:04d}.ttl", f"<urn:p{n}> <urn:name> \"事项 {n}\" .\n" * 20)
+             for n in range(2000)]
+    first = tmp_path / "first.nt.gz"
+    made, _, index = write(first, files)
+    assert gzip.decompress(first.read_bytes()) == b"# head\n" + \
+        "".join(t for _, t in files).encode()
+    blocks = len(index.blocks.pieces)
+    assert made == blocks and 20 < blocks < 200
+
+    edited = list(files)
+    edited[700] = (edited[700][0], edited[700][1].replace("事项", "事项（改）"))
+    edited.insert(1500, ("data/powers/x/1499a.ttl", "<urn:new> <urn:name> \"新\" .\n"))
+    del edited[30]
+    spliced, fresh = tmp_path / "spliced.nt.gz", tmp_path / "fresh.nt.gz"
+    made, sha, _ = write(spliced, edited, first, index)
+    _, fresh_sha, _ = write(fresh, edited)
+    assert spliced.read_bytes() == fresh.read_bytes() and sha == fresh_sha
+    assert 3 <= made <= 6  # the three blocks changed (and a neighbour where a cut moved)

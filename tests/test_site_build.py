@@ -210,10 +210,13 @@ def test_search_index_holds_every_searchable_page_with_facets_and_codes(site: Pa
 
 def test_open_data_page_lists_dumps_with_true_sizes_and_checksums(site: Path) -> None:
     html = (site / "data" / "index.html").read_text(encoding="utf-8")
-    for name in ("powers.ttl", "powers.nt", "powers.jsonld", "powers.csv", "powers.xlsx"):
+    for name in ("powers.ttl.gz", "powers.nt.gz", "powers.jsonld.gz", "powers.csv.gz",
+                 "powers.xlsx"):
         data = (site / "data" / name).read_bytes()
         assert hashlib.sha256(data).hexdigest() in html
+        assert f'href="/data/{name}"' in html
         assert (site / "data" / name).stat().st_mode & 0o044 == 0o044  # readable by a web server
+    assert not (site / "data" / "powers.nt").exists()  # the text dumps are kept compressed only
     catalog = rdflib.Graph().parse(site / "data" / "catalog.ttl", format="turtle")
     assert len(catalog) > 10
     dcat = json.loads(embedded_jsonld(site / "data" / "index.html"))
