@@ -511,6 +511,25 @@ def test_the_shipped_registry_builds_with_every_page_and_no_broken_link(tmp_path
                    for c in snap.schemes[scheme].concepts)
     assert report.search.pages == len(snap.powers) + len(snap.departments) + len(snap.laws)
     test_every_internal_link_and_anchor_resolves(out)
+    # the pager of a long listing: first, last and two either side, gaps marked
+    penalties = sorted((out / "types" / "02").glob("page/*/index.html"),
+                       key=lambda p: int(p.parent.name))
+    assert len(penalties) >= 8, "行政处罚 spans many pages"
+    middle = penalties[len(penalties) // 2]
+    n = int(middle.parent.name)
+    pager = middle.read_text(encoding="utf-8").split('class="pagination"')[1].split("</nav>")[0]
+    shown = [int(x) for x in re.findall(r">(\d+)</(?:a|span)>", pager)]
+    assert shown == [1, n - 2, n - 1, n, n + 1, n + 2, len(penalties) + 1]
+    assert f'<span aria-current="page">{n}</span>' in pager and pager.count("…") == 2
+
+
+def test_a_pager_shows_the_first_the_last_and_its_neighbours() -> None:
+    from site_builder.pages import page_window
+
+    assert page_window(1, 1) == [1]
+    assert page_window(3, 5) == [1, 2, 3, 4, 5]
+    assert page_window(80, 163) == [1, None, 78, 79, 80, 81, 82, None, 163]
+    assert page_window(5, 163) == [1, 2, 3, 4, 5, 6, 7, None, 163]  # no gap for one number
 
 
 def _site_files(site: Path) -> dict[str, bytes]:
