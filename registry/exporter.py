@@ -334,23 +334,35 @@ def bnode_prefix(path: str) -> str:
 
 
 def ntriples_piece(f: RdfFile) -> str:
-    """A file's N-Triples; its blank nodes ``_:<bnode_prefix>x1``, ``x2`` … in order (renamed
-    as terms, so no literal's text is ever touched)."""
-    names: dict[ox.BlankNode, ox.BlankNode] = {}
+    """A file's N-Triples; its blank nodes ``_:<bnode_prefix>x1``, ``x2`` … in the order they
+    first appear. Renamed in the serialized lines by position, never by searching the
+    text: a subject is the first token of a line and an object the rest after the
+    predicate's IRI, and a literal starts with a quote, so no literal's text is touched.
+    (Renaming the terms before serializing took 9 s of a first build at 40,000 records.)"""
+    text = ox.serialize(f.triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    if "_:" not in text:
+        return text
+    names: dict[str, str] = {}
     stem = bnode_prefix(f.path)
 
-    def rename(term):
-        if not isinstance(term, ox.BlankNode):
-            return term
-        found = names.get(term)
+    def rename(label: str) -> str:
+        found = names.get(label)
         if found is None:
-            found = names[term] = ox.BlankNode(f"{stem}x{len(names) + 1}")
+            found = names[label] = f"_:{stem}x{len(names) + 1}"
         return found
 
-    triples = [t if not (isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode))
-               else ox.Triple(rename(t.subject), t.predicate, rename(t.object))
-               for t in f.triples]
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    out = []
+    for line in text.splitlines(keepends=True):
+        if "_:" in line:
+            s, p, o = line.split(" ", 2)
+            if s.startswith("_:"):
+                s = rename(s)
+            if o.startswith("_:"):
+                label, _, rest = o.partition(" ")
+                o = f"{rename(label)} {rest}"
+            line = f"{s} {p} {o}"
+        out.append(line)
+    return "".join(out)
 
 
 def ntriples_text(files: list[RdfFile]) -> str:

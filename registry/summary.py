@@ -83,7 +83,7 @@ class SummarySnapshot(Snapshot):
         found = self._full.get(code)
         if found is None:
             src = self.files[self.powers[code].path]
-            outcome = process([src], cache=self._records)[0]
+            outcome = process([src], cache=self._records, retain=False)[0]
             found = outcome.model
             if not isinstance(found, Power):  # changed on disk since it was summarised
                 raise RuntimeError(f"{src.path}: the record changed while it was read")

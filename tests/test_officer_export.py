@@ -347,3 +347,24 @@ def test_a_gzip_dump_rewritten_after_an_edit_copies_every_block_it_did_not_touch
     _, fresh_sha, _ = write(fresh, edited)
     assert spliced.read_bytes() == fresh.read_bytes() and sha == fresh_sha
     assert 3 <= made <= 6  # the three blocks changed (and a neighbour where a cut moved)
+
+
+def test_n_triples_rename_blank_nodes_and_never_touch_a_literal():
+    """Blank nodes of a file's N-Triples get labels made from its path, in the order they
+    first appear; a literal that looks like a blank node (hostile or not) is left as it is."""
+    import pyoxigraph as ox
+
+    from registry.exporter import RdfFile, bnode_prefix, ntriples_piece
+
+    text = ('@prefix pw: <https://powers.example.org/def/> .\n'
+            '<https://x.example/p> pw:legalBasis [ pw:note "a> _:b1 ." ; pw:next [ '
+            'pw:note "_:b2" ] ] ; pw:title "标题 _:x" .\n')
+    f = RdfFile("data/powers/x/330000001000.ttl", text,
+                list(ox.parse(text, format=ox.RdfFormat.TURTLE)))
+    out = ntriples_piece(f)
+    stem = bnode_prefix(f.path)
+    assert f"_:{stem}x1" in out and f"_:{stem}x2" in out and f"_:{stem}x3" not in out
+    literals = {t.object.value for t in ox.parse(out, format=ox.RdfFormat.N_TRIPLES)
+                if isinstance(t.object, ox.Literal)}
+    assert literals == {"a> _:b1 .", "_:b2", "标题 _:x"}
+    assert ntriples_piece(f) == out  # the same file, the same bytes
