@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import zlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .cache import RECORD_SHARDS, RecordCache, code_fingerprint
+from .cache import CACHE_DIR, RecordCache, code_fingerprint
 from .cells import Codes, power_row
 from .exporter import (
     ROW_XML,
@@ -43,7 +44,7 @@ from .exporter import (
     ntriples_piece,
     record_paths,
     select_powers,
-    turtle_piece,
+    turtle_piece_of,
     xlsx_parts,
     xlsx_sheet_head,
 )
@@ -100,66 +101,50 @@ DUMP_FORMATS: dict[str, tuple[str, str, str]] = {
 
 
 class _Shares:
-    """Each file's share of the dumps: its Turtle prefixes and body, N-Triples and JSON-LD
-    nodes, and each power's table row, made from the file (the first time they are asked
-    for) or, with ``cache``, from the per-file cache (a shard is read only when one of its
-    files is asked for). A rebuild takes the shares of unchanged files from the previous
-    dumps' blocks and makes only the changed ones: it needs no cache."""
+    """Each file's share of the dumps (its Turtle prefixes and body, N-Triples, JSON-LD
+    nodes, as UTF-8 bytes) and each power's table row, made from the file when a dump
+    needs it. A rebuild takes the shares of unchanged files from the previous dumps'
+    blocks, so only changed files are read; a first build reads each file once per
+    format (records are already in canonical Turtle, so the Turtle dump needs no parse).
+    Nothing is cached between builds: the previous dumps are the cache."""
 
-    def __init__(self, snap: Snapshot, root: Path | None, rebuild: bool):
+    def __init__(self, snap: Snapshot):
         self.snap = snap
-        self.cache = RecordCache(root, "dumps", fingerprint(), shards=RECORD_SHARDS) \
-            if root is not None and not rebuild else None
-        self.rebuild = rebuild
         self.labels = snap.labels_key()
         self.codes: Codes | None = None
-        self._last: tuple[str, tuple] | None = None
+        self._last: tuple[str, RdfFile] | None = None
         self._rows: dict[str, dict] = {}
 
-    def rdf(self, path: str) -> tuple:
-        """((prefix lines, Turtle body), N-Triples, [JSON-LD node]) as UTF-8 bytes."""
-        if self._last is not None and self._last[0] == path:
-            return self._last[1]
-        src = self.snap.files[path]
-        piece = self.cache.get(path, src.blob) if self.cache else None
-        if piece is None:
-            data = src.read()
-            f = RdfFile(path, data.decode("utf-8"), parse(data))
-            head, body = turtle_piece(f)
-            # kept as UTF-8 bytes: half the memory of str for text mixing CJK and ASCII
-            piece = ((tuple(head), body.encode()), ntriples_piece(f).encode(),
-                     [line.encode() for line in jsonld_piece(f)])
-            if self.cache:
-                self.cache.put(path, src.blob, piece)
-        self._last = (path, piece)
-        return piece
+    def _file(self, path: str) -> RdfFile:
+        if self._last is None or self._last[0] != path:
+            data = self.snap.files[path].read()
+            self._last = (path, RdfFile(path, data.decode("utf-8"), parse(data)))
+        return self._last[1]
 
-    def row_key(self, p) -> str:
-        return f"{self.snap.files[p.path].blob}:{self.labels}"
+    def ttl(self, path: str) -> tuple[tuple[str, ...], bytes]:
+        """The file's prefix lines and its body for the one-document Turtle dump."""
+        text = self.snap.files[path].read().decode("utf-8")
+        head, body = turtle_piece_of(text, lambda: self._file(path).triples)
+        return tuple(head), body.encode("utf-8")
+
+    def nt(self, path: str) -> bytes:
+        return ntriples_piece(self._file(path)).encode("utf-8")
+
+    def jsonld(self, path: str) -> list[bytes]:
+        return [line.encode("utf-8") for line in jsonld_piece(self._file(path))]
 
     def row(self, p) -> dict:
-        """The power's table row (its ``seq`` left to the caller)."""
-        key = self.row_key(p)
-        row = self._rows.get(p.path)  # the CSV and the XLSX ask for the same rows
-        if row is None and self.cache:
-            row = self.cache.get(p.path, key)
+        """The power's table row (its ``seq`` left to the caller); kept, since the CSV and
+        the XLSX ask for the same rows, but not the model it was made from."""
+        row = self._rows.get(p.path)
         if row is None:
             self.codes = self.codes or Codes.from_snapshot(self.snap)
-            row = power_row(self.snap, self.snap.power_model(p.code), self.codes, 0)
-            if self.cache:
-                self.cache.put(p.path, key, row)
-        if self.rebuild:  # a few rows, asked for by the CSV and again by the XLSX
-            self._rows[p.path] = row
+            row = self._rows[p.path] = power_row(self.snap, self.snap.power_model(p.code),
+                                                 self.codes, 0)
+            forget = getattr(self.snap, "forget_model", None)
+            if forget is not None:  # a SummarySnapshot: 40,000 models would stay in memory
+                forget(p.code)
         return row
-
-    def save(self, paths: list[str], powers: list) -> None:
-        """Write back what was made; forget entries of other versions."""
-        if not self.cache:
-            return
-        keys = {(p, self.snap.files[p].blob) for p in paths} | \
-            {(p.path, self.row_key(p)) for p in powers}
-        self.cache.retain(keys)
-        self.cache.save()
 
 
 def _index_cache(root: Path) -> RecordCache:
@@ -225,28 +210,35 @@ def _write_format(fmt: str, splicer: GzipSplicer, shares: _Shares, order: _Order
         for k, path in zip(ids, paths, strict=True):
             head = old_heads.get(k)
             if head is None:
-                head = shares.rdf(path)[0][0]
+                head = shares.ttl(path)[0]
             heads[k] = same.setdefault(head, head)
         extra["heads"] = heads
         prefixes = sorted({line for head in same for line in head})  # each distinct head once
         text = ("\n".join(prefixes) + "\n\n").encode("utf-8")
         splicer.add(piece_key("ttl-head", text), lambda: text)
         splicer.add_run(_first(ids), cuts,
-                        lambda i: (b"\n" if i else b"") + shares.rdf(paths[i])[0][1])
+                        lambda i: (b"\n" if i else b"") + shares.ttl(paths[i])[1])
     elif fmt == "nt":
-        splicer.add_run(ids, cuts, lambda i: shares.rdf(paths[i])[1])
+        splicer.add_run(ids, cuts, lambda i: shares.nt(paths[i]))
     elif fmt == "jsonld":
+        # nodes joined by commas: the first file with nodes has none before it, every later
+        # one has one (an empty share is empty); the key says which, so a share is copied
+        # only where it stands alike
         head, _, tail = jsonld_join([["\0"]]).partition("\0")
         splicer.add(piece_key("jsonld-head", head), lambda: head.encode("utf-8"))
-        old_empty, known = old.get("empty", set()), old.get("known", set())
-        kept = [i for i, k in enumerate(ids) if not (
-            k in old_empty or (k not in known and not shares.rdf(paths[i])[2]))]
-        extra["empty"] = set(ids).difference(ids[i] for i in kept)
-        extra["known"] = set(ids)
+        old_empty = old.get("empty", set())
+        first = 0
+        while first < len(ids) and (ids[first] in old_empty or (
+                ids[first] not in old.get("known", set()) and not shares.jsonld(paths[first]))):
+            first += 1
+        extra["empty"], extra["known"] = set(ids[:first]), set(ids[:first + 1])
+        keys = [k + (b"-" if i < first else b"." if i == first else b"+")
+                for i, k in enumerate(ids)]
 
-        def nodes(j: int) -> bytes:
-            return (b",\n" if j else b"") + b",\n".join(shares.rdf(paths[kept[j]])[2])
-        splicer.add_run(_first([ids[i] for i in kept]), [cuts[i] for i in kept], nodes)
+        def nodes(i: int) -> bytes:
+            lines = shares.jsonld(paths[i])
+            return (b",\n" if i > first and lines else b"") + b",\n".join(lines)
+        splicer.add_run(keys, cuts, nodes)
         splicer.add(piece_key("jsonld-tail", tail), lambda: tail.encode("utf-8"))
     elif fmt == "csv":
         extra["labels"] = shares.labels
@@ -296,9 +288,9 @@ def _write_xlsx(path: Path, shares: _Shares, order: _Order, old: dict, old_file:
             if seq - 1 - a < len(old_keys) and old_keys[seq - 1 - a] == keys[seq - 1] and \
                     seq in old_rows:
                 kept[seq] = old_rows[seq]
-    todo = [(seq, {**shares.row(powers[seq - 1]), "seq": seq})
+    todo = ((seq, {**shares.row(powers[seq - 1]), "seq": seq})  # one at a time: 40,000 at 40k
             for (a, b), k in zip(spans, block_keys, strict=True) if k not in old_blocks
-            for seq in range(a + 1, b + 1) if seq not in kept]
+            for seq in range(a + 1, b + 1) if seq not in kept)
     parts = xlsx_parts(todo)
     rows = {**parts.rows, **kept}
     blocks = []
@@ -348,7 +340,9 @@ def write_dumps(snap: Snapshot, out_dir: Path, root: Path | None = None,
     index_cache = _index_cache(root) if root is not None and previous is not None else None
     where = str(Path(previous).resolve()) if previous is not None else ""
     old_all = (index_cache.get("index", where) if index_cache else None) or {}
-    shares = _Shares(snap, root, rebuild=bool(old_all))
+    shares = _Shares(snap)
+    if root is not None:  # the per-file cache of earlier versions (1.1 GB at 40k): unused now
+        shutil.rmtree(Path(root) / CACHE_DIR / "dumps", ignore_errors=True)
     order = _Order.of(snap)
     new_all: dict[str, dict] = {}
     found = []
@@ -383,7 +377,6 @@ def write_dumps(snap: Snapshot, out_dir: Path, root: Path | None = None,
                                   size=size, sha256=sha, title=title,
                                   compression=GZIP if filename.endswith(".gz") else None,
                                   content_size=content_size))
-    shares.save(order.paths, order.powers)
     if index_cache is not None:
         index_cache.clear()
         index_cache.put("index", where, new_all)

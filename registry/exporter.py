@@ -18,7 +18,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -293,9 +293,15 @@ def turtle_piece(f: RdfFile) -> tuple[list[str], str]:
     """A file's prefix lines and body for the one-document Turtle dump: its own text
     (records are already in the canonical layout), or written again when its prefixes are
     not the registry's."""
-    found = _verbatim_body(f.text)
+    return turtle_piece_of(f.text, lambda: f.triples)
+
+
+def turtle_piece_of(text: str, triples: Callable[[], list[ox.Triple]]) -> tuple[list[str], str]:
+    """``turtle_piece`` of a file's text; ``triples()`` (a parse) is asked for only when the
+    text must be written again."""
+    found = _verbatim_body(text)
     if found is None:
-        head, _, body = turtle.serialize(f.triples).partition("\n\n")
+        head, _, body = turtle.serialize(triples()).partition("\n\n")
         found = ([line for line in head.splitlines() if line.startswith("@prefix")], body)
     return found[0], found[1].strip("\n") + "\n"
 

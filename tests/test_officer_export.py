@@ -368,3 +368,29 @@ def test_n_triples_rename_blank_nodes_and_never_touch_a_literal():
                 if isinstance(t.object, ox.Literal)}
     assert literals == {"a> _:b1 .", "_:b2", "标题 _:x"}
     assert ntriples_piece(f) == out  # the same file, the same bytes
+
+
+def test_the_json_ld_dump_stays_valid_json_when_the_first_files_have_no_nodes(
+        registry_copy, tmp_path, monkeypatch):
+    """The comma before a file's nodes depends on whether a file before it had any: with
+    the first two files empty the dump still parses, written fresh or spliced."""
+    import gzip
+
+    import registry.dumps
+
+    real = registry.dumps._Shares.jsonld
+    paths = sorted(registry.dumps.record_paths(load_snapshot(registry_copy)))[:2]
+    monkeypatch.setattr(registry.dumps._Shares, "jsonld",
+                        lambda self, path: [] if path in paths else real(self, path))
+    site_data = tmp_path / "site-data"
+    write_dumps(load_snapshot(registry_copy), site_data, root=registry_copy, previous=site_data)
+    doc = json.loads(gzip.decompress((site_data / "powers.jsonld.gz").read_bytes()))
+    assert len(doc["@graph"]) > 10
+    files = sorted((registry_copy / "data" / "powers").rglob("*.ttl"))
+    files[0].write_text(files[0].read_text(encoding="utf-8").replace('"@zh', '（改）"@zh', 1),
+                        encoding="utf-8")
+    snap = load_snapshot(registry_copy)
+    spliced = write_dumps(snap, tmp_path / "staged", root=registry_copy, previous=site_data)
+    fresh = write_dumps(snap, tmp_path / "fresh")
+    assert [d.sha256 for d in spliced] == [d.sha256 for d in fresh]
+    json.loads(gzip.decompress((tmp_path / "staged" / "powers.jsonld.gz").read_bytes()))
