@@ -15,10 +15,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
-# Debian's Chromium for the browser tests (Playwright drives it via executable_path).
+# Debian's Chromium for the browser tests (Playwright drives it via executable_path) and
+# Debian's Virtuoso, the second SPARQL store the publish tests load (Oxigraph comes from PyPI).
 system:
 	@command -v git >/dev/null || (apt-get update -qq && apt-get install -y -qq git)
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+	@command -v virtuoso-t >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource-7 >/dev/null)
 
 # Tools kept apart from the project's environment (openapi-python-client pins an older typer).
 tools: .cache/tools/.installed
