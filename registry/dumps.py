@@ -5,20 +5,21 @@
 ``Distribution``; ``registry.dcat`` turns those into the DCAT-AP description a data portal
 harvests (the text dumps with ``dcat:compressFormat`` gzip). The site build puts them in
 its ``data/`` folder; ``powers serve`` also answers the plain names (``/data/powers.nt``),
-compressed in transit or not, as the client asks. The RDF dumps hold every record (powers,
-departments, laws, code lists, the vocabulary), so they stand alone; the spreadsheets hold
-one row per power. The same registry always gives the same bytes.
+decompressed as it sends them. The RDF dumps hold every record (powers, departments,
+laws, code lists, the vocabulary), so they stand alone; the spreadsheets hold one row per
+power. The same registry always gives the same bytes.
 
 Why gzip: at 40,000 records the text dumps hold a gigabyte, and writing and hashing it
 anew after every edit took longer than the rest of a rebuild; compressed they are 60 MB.
 
-Each file's share of every dump (its Turtle body, N-Triples, JSON-LD nodes and table row)
-is cached by its git blob id (and, for the row, by the department, law and code-list
-files whose labels it shows), so after one record changes only that record is read
-again. Each text dump is written as gzip members of blocks of pieces
-(``registry.gzsplice``): a block the previous file holds unchanged is copied from it
-still compressed. The XLSX list's rows are deflated in blocks the same way
-(``registry.zipsplice``).
+Each text dump is written as gzip members of blocks of pieces (a file's Turtle body,
+N-Triples or JSON-LD nodes, a power's CSV row; ``registry.gzsplice``): a block the
+previous file holds unchanged is copied from it still compressed, and a changed block
+takes its unchanged pieces from the old block, so after one record changes only that
+record is read. The XLSX list's rows are deflated in blocks the same way
+(``registry.zipsplice``). The previous files are the last dumps written for the
+registry, kept in its cache folder (hard links to the site's copies), so a site deleted
+or built once with ``--no-dumps`` costs nothing more.
 """
 
 from __future__ import annotations
@@ -255,7 +256,7 @@ def _write_format(fmt: str, splicer: GzipSplicer, shares: _Shares, order: _Order
 XLSX_BLOCK = 500
 
 
-def _write_xlsx(path: Path, shares: _Shares, order: _Order, old: dict, old_file: Path | None
+def _write_xlsx(path: Path, shares: _Shares, order: _Order, old: dict, old_fd: int | None
                 ) -> tuple[int, str, dict]:
     """The XLSX: the list sheet's rows deflated in blocks of ``XLSX_BLOCK``; a block whose
     rows are the previous workbook's is copied from it, deflated. In a block that changed,
@@ -265,10 +266,10 @@ def _write_xlsx(path: Path, shares: _Shares, order: _Order, old: dict, old_file:
     old_blocks: dict[bytes, tuple[int, int, int, int]] = old.get("blocks") or {}
     old_spans: list[tuple[bytes, tuple[bytes, ...]]] = old.get("spans") or []
     old_data = b""
-    if old_blocks and old_file is not None:
-        try:
-            old_data = old_file.read_bytes()
-        except OSError:
+    if old_blocks and old_fd is not None:
+        size = os.fstat(old_fd).st_size
+        old_data = os.pread(old_fd, size, 0)
+        if len(old_data) != size:
             old_blocks, old_spans = {}, []
     powers = order.powers
     keys = [k + seq.to_bytes(4, "little") for seq, k in enumerate(order.power_ids, start=1)]
@@ -326,20 +327,48 @@ def _write_stream(path: Path, chunks: Iterable[bytes]) -> tuple[int, str]:
     return size, sha
 
 
-def write_dumps(snap: Snapshot, out_dir: Path, root: Path | None = None,
-                previous: Path | None = None) -> list[Distribution]:
+def _open_previous(path: Path | None, stat: tuple | None) -> int | None:
+    """A descriptor of the previous dump, if it is still the file its index describes
+    (checked on the open file: it may be replaced between a look and an open)."""
+    if path is None or stat is None:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    st = os.fstat(fd)
+    if (st.st_size, st.st_mtime_ns, st.st_ino) != tuple(stat):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _keep(written: Path, kept: Path) -> None:
+    """Keep the dump just written for the next build to splice from: a hard link (no copy)
+    where the file system allows, else a copy, renamed into place."""
+    tmp = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(written, tmp)
+    except OSError:  # another file system, or no hard links there
+        shutil.copyfile(written, tmp)
+    os.replace(tmp, kept)
+
+
+def write_dumps(snap: Snapshot, out_dir: Path, root: Path | None = None) -> list[Distribution]:
     """Write every dump into ``out_dir`` (each atomically, streamed) and describe them.
 
-    ``root``: the registry whose cache folder keeps each file's share (see the module
-    docstring). ``previous``: the folder of the dumps this build replaces (a site's
-    ``data/``, where these will be moved): what is unchanged is copied from them, and
-    where each piece lies is kept for the next build.
+    With ``root`` (the registry), each dump written is also kept in its cache folder
+    (``.powers-cache/dumps-last/``, hard-linked to the written file: no copy while the
+    site has it), with where each block and piece lies in it (``dumps-index``); the next
+    call copies what did not change from those files, whether or not the site still has
+    them (after ``powers build --no-dumps``, or a site deleted).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    index_cache = _index_cache(root) if root is not None and previous is not None else None
-    where = str(Path(previous).resolve()) if previous is not None else ""
-    old_all = (index_cache.get("index", where) if index_cache else None) or {}
+    index_cache = _index_cache(root) if root is not None else None
+    keep = Path(root) / CACHE_DIR / "dumps-last" if root is not None else None
+    old_all = (index_cache.get("index", "dumps-last") if index_cache else None) or {}
     shares = _Shares(snap)
     if root is not None:  # the per-file cache of earlier versions (1.1 GB at 40k): unused now
         shutil.rmtree(Path(root) / CACHE_DIR / "dumps", ignore_errors=True)
@@ -348,18 +377,17 @@ def write_dumps(snap: Snapshot, out_dir: Path, root: Path | None = None,
     found = []
     for fmt, (filename, media_type, title) in DUMP_FORMATS.items():
         old = old_all.get(fmt) or {}
-        old_file = Path(previous) / filename if previous is not None else None
-        if not old or old_file is None or _stat(old_file) != old.get("stat") or \
-                old.get("labels", shares.labels) != shares.labels:
-            # not there, changed behind the index's back, or its rows show other labels
-            old, old_file = {}, None
+        fd = None
+        if old and old.get("labels", shares.labels) == shares.labels:  # rows show labels
+            fd = _open_previous(keep / filename if keep else None, old.get("stat"))
+        if fd is None:  # not there, changed behind the index's back, or other labels
+            old = {}
         content_size = None
-        if fmt == "xlsx":
-            size, sha, extra = _write_xlsx(out_dir / filename, shares, order, old, old_file)
-            extra["labels"] = shares.labels
-        else:
-            fd = os.open(old_file, os.O_RDONLY) if old_file is not None else None
-            try:
+        try:
+            if fmt == "xlsx":
+                size, sha, extra = _write_xlsx(out_dir / filename, shares, order, old, fd)
+                extra["labels"] = shares.labels
+            else:
                 splicer = GzipSplicer(out_dir / filename, fd, old.get("blocks"))
                 try:
                     extra = _write_format(fmt, splicer, shares, order, old)
@@ -368,10 +396,13 @@ def write_dumps(snap: Snapshot, out_dir: Path, root: Path | None = None,
                     raise
                 size, sha, extra["blocks"] = splicer.finish()
                 content_size = extra["blocks"].size
-            finally:
-                if fd is not None:
-                    os.close(fd)
-        extra["stat"] = _stat(out_dir / filename)
+        finally:
+            if fd is not None:
+                os.close(fd)
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            _keep(out_dir / filename, keep / filename)
+            extra["stat"] = _stat(keep / filename)
         new_all[fmt] = extra
         found.append(Distribution(filename=filename, format=fmt, media_type=media_type,
                                   size=size, sha256=sha, title=title,
@@ -379,6 +410,6 @@ def write_dumps(snap: Snapshot, out_dir: Path, root: Path | None = None,
                                   content_size=content_size))
     if index_cache is not None:
         index_cache.clear()
-        index_cache.put("index", where, new_all)
+        index_cache.put("index", "dumps-last", new_all)
         index_cache.save()
     return found

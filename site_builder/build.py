@@ -266,7 +266,7 @@ def _dumps_job(root: str, folder: str, previous: str, old: dict
     if old.get("key") == key and all((Path(previous) / d["filename"]).is_file()
                                      for d in old.get("distributions", ())):
         return None, key, round(time.perf_counter() - started, 3)
-    dists = write_dumps(snap, Path(folder), root=Path(root), previous=Path(previous))
+    dists = write_dumps(snap, Path(folder), root=Path(root))
     return [d.to_dict() for d in dists], key, round(time.perf_counter() - started, 3)
 
 

@@ -138,8 +138,9 @@ def test_dumps_spliced_after_a_change_are_the_dumps_written_anew(registry_copy, 
                                                                  monkeypatch):
     """Dumps written over the previous ones (unchanged pieces copied from them) after a
     title change, a removal and a new record are byte for byte the dumps written from
-    scratch, and the workbook opens in a spreadsheet reader; a previous file changed
-    behind the index's back is not trusted."""
+    scratch, and the workbook opens in a spreadsheet reader; only the changed records
+    are read, even when the site's copies are gone (the registry's cache keeps the last
+    dumps); a previous file changed behind the index's back is not trusted."""
     import gzip
     import re
     import shutil
@@ -152,8 +153,13 @@ def test_dumps_spliced_after_a_change_are_the_dumps_written_anew(registry_copy, 
     monkeypatch.setattr(registry.dumps, "XLSX_BLOCK", 4)  # many blocks, most of them copied
     monkeypatch.setattr(registry.gzsplice, "AVERAGE_BLOCK", 4)
 
+    read = []
+    nt = registry.dumps._Shares.nt
+    monkeypatch.setattr(registry.dumps._Shares, "nt",
+                        lambda self, path: read.append(path) or nt(self, path))
     site_data = tmp_path / "site-data"
-    write_dumps(load_snapshot(registry_copy), site_data, root=registry_copy, previous=site_data)
+    write_dumps(load_snapshot(registry_copy), site_data, root=registry_copy)
+    everything = len(read)
     files = sorted((registry_copy / "data" / "powers").rglob("*.ttl"))
     text = files[3].read_text(encoding="utf-8")
     files[3].write_text(re.sub(r'(dcterms:title\s+"[^"]*)"@zh', r'\1（改）"@zh', text, count=1),
@@ -163,9 +169,15 @@ def test_dumps_spliced_after_a_change_are_the_dumps_written_anew(registry_copy, 
     new.write_text(new.read_text(encoding="utf-8").replace(files[5].stem, "339999999000"),
                    encoding="utf-8")
     files[7].unlink()
-    for step in ("spliced", "tampered", "relabelled"):
+    for step in ("spliced", "site gone", "tampered", "relabelled"):
+        if step == "site gone":  # powers build --no-dumps, or the site deleted; one more edit
+            shutil.rmtree(site_data)
+            text = files[4].read_text(encoding="utf-8")
+            files[4].write_text(re.sub(r'(dcterms:title\s+"[^"]*)"@zh', r'\1（改）"@zh', text,
+                                       count=1), encoding="utf-8")
         if step == "tampered":
-            with open(site_data / "powers.nt.gz", "ab") as fh:
+            with open(registry_copy / ".powers-cache" / "dumps-last" / "powers.nt.gz",
+                      "ab") as fh:
                 fh.write(gzip.compress(b"# not from the registry\n"))
         if step == "relabelled":  # a department's name is in every row of its powers
             dept = sorted((registry_copy / "data" / "departments").glob("*.ttl"))[0]
@@ -173,7 +185,12 @@ def test_dumps_spliced_after_a_change_are_the_dumps_written_anew(registry_copy, 
                 encoding="utf-8"), count=1), encoding="utf-8")
         snap = load_snapshot(registry_copy)
         staged = tmp_path / f"staged-{step}"
-        spliced = write_dumps(snap, staged, root=registry_copy, previous=site_data)
+        read.clear()
+        spliced = write_dumps(snap, staged, root=registry_copy)
+        if step in ("spliced", "site gone"):  # the changed and new records alone
+            assert read == sorted(read) and 0 < len(read) <= 2, read
+        if step == "tampered":
+            assert len(read) == everything
         fresh = write_dumps(snap, tmp_path / f"fresh-{step}")
         assert [d.sha256 for d in spliced] == [d.sha256 for d in fresh]
         for d in fresh:
@@ -183,6 +200,7 @@ def test_dumps_spliced_after_a_change_are_the_dumps_written_anew(registry_copy, 
         sheet = openpyxl.load_workbook(staged / "powers.xlsx", read_only=True).worksheets[0]
         rows = list(sheet.iter_rows(values_only=True))
         assert len(rows) == 1 + len(snap.powers) and any("（改）" in str(r) for r in rows)
+        site_data.mkdir(exist_ok=True)
         for d in spliced:  # as a build commits them
             (staged / d.filename).replace(site_data / d.filename)
 
@@ -383,14 +401,14 @@ def test_the_json_ld_dump_stays_valid_json_when_the_first_files_have_no_nodes(
     monkeypatch.setattr(registry.dumps._Shares, "jsonld",
                         lambda self, path: [] if path in paths else real(self, path))
     site_data = tmp_path / "site-data"
-    write_dumps(load_snapshot(registry_copy), site_data, root=registry_copy, previous=site_data)
+    write_dumps(load_snapshot(registry_copy), site_data, root=registry_copy)
     doc = json.loads(gzip.decompress((site_data / "powers.jsonld.gz").read_bytes()))
     assert len(doc["@graph"]) > 10
     files = sorted((registry_copy / "data" / "powers").rglob("*.ttl"))
     files[0].write_text(files[0].read_text(encoding="utf-8").replace('"@zh', '（改）"@zh', 1),
                         encoding="utf-8")
     snap = load_snapshot(registry_copy)
-    spliced = write_dumps(snap, tmp_path / "staged", root=registry_copy, previous=site_data)
+    spliced = write_dumps(snap, tmp_path / "staged", root=registry_copy)
     fresh = write_dumps(snap, tmp_path / "fresh")
     assert [d.sha256 for d in spliced] == [d.sha256 for d in fresh]
     json.loads(gzip.decompress((tmp_path / "staged" / "powers.jsonld.gz").read_bytes()))
