@@ -227,6 +227,7 @@ class HeadAsGet:
         if scope["type"] != "http" or scope["method"] != "HEAD":
             return await self.app(scope, receive, send)
         scope = dict(scope, method="GET")
+        scope["powers.head"] = True  # a handler may skip making a body no one will read
 
         async def no_body(message):
             if message["type"] == "http.response.body":

@@ -24,7 +24,6 @@ from collections.abc import Iterator
 
 import anyio
 from starlette.datastructures import Headers
-from starlette.exceptions import HTTPException
 from starlette.responses import Response, StreamingResponse
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -45,19 +44,24 @@ def media_type_of(name: str) -> str:
 def _gunzip(path: str) -> Iterator[bytes]:
     """The decompressed content of a gzip file of one or more members, piece by piece
     (each call to zlib bounded, so a small file that inflates hugely never sits whole in
-    memory)."""
+    memory). A file cut short raises, so the response breaks off rather than ending as if
+    whole."""
     with open(path, "rb") as fh:
         d, data = zlib.decompressobj(31), b""
+        between = True  # at a member boundary: the file may end here
         while True:
             if not data:
                 data = fh.read(_CHUNK)
                 if not data:
+                    if not between:
+                        raise OSError(f"{path}: the gzip file is cut short")
                     return
+            between = False
             out = d.decompress(data, _CHUNK * 16)
             if out:
                 yield out
             if d.eof:  # the next member starts in what is left
-                data, d = d.unused_data, zlib.decompressobj(31)
+                data, d, between = d.unused_data, zlib.decompressobj(31), True
             else:
                 data = d.unconsumed_tail
 
@@ -67,15 +71,12 @@ class SiteFiles(StaticFiles):
     from its ``.gz`` sibling (see the module docstring)."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
-        try:
-            return await super().get_response(path, scope)
-        except HTTPException as exc:
-            if exc.status_code != 404 or path.endswith(".gz"):
-                raise
-        found = await self._compressed(path, scope)
-        if found is None:
-            raise HTTPException(status_code=404)
-        return found
+        if not path.endswith(".gz") and scope["method"] in ("GET", "HEAD"):
+            # before StaticFiles: on a miss it answers the site's 404 page, not an error
+            found = await self._compressed(path, scope)
+            if found is not None:
+                return found
+        return await super().get_response(path, scope)
 
     def file_response(self, full_path, stat_result: os.stat_result, scope: Scope,
                       status_code: int = 200) -> Response:
@@ -85,7 +86,11 @@ class SiteFiles(StaticFiles):
         return response
 
     async def _compressed(self, path: str, scope: Scope) -> Response | None:
+        """The answer for ``path`` from ``path.gz``, when only the latter exists."""
         try:
+            plain, plain_st = await anyio.to_thread.run_sync(self.lookup_path, path)
+            if plain_st is not None:
+                return None  # the file itself is there
             full, st = await anyio.to_thread.run_sync(self.lookup_path, path + ".gz")
         except (OSError, ValueError):
             return None
@@ -95,4 +100,9 @@ class SiteFiles(StaticFiles):
         h = {"ETag": f'"{st.st_mtime_ns:x}-{st.st_size:x}-d"'}
         if not_modified(headers, h["ETag"], st.st_mtime):
             return Response(status_code=304, headers=h)
-        return StreamingResponse(_gunzip(full), media_type=media_type_of(path), headers=h)
+        media = media_type_of(path)
+        if scope.get("powers.head"):  # HEAD: the headers alone, nothing decompressed
+            response = Response(media_type=media, headers=h)
+            del response.headers["content-length"]  # not 0: the length is not known
+            return response
+        return StreamingResponse(_gunzip(full), media_type=media, headers=h)

@@ -60,8 +60,15 @@ _MODULES = ("dumps", "splice", "gzsplice", "zipsplice", "exporter", "cells", "ta
 
 
 def fingerprint() -> str:
-    """Content id of the code that decides the dumps' bytes (a change rewrites them)."""
+    """Content id of the code that decides the dumps' bytes (a change rewrites them): ours,
+    and the versions of the libraries that serialize and compress (a block copied from a
+    dump written with another zlib would not be the block this one writes)."""
+    import pyoxigraph
+    import xlsxwriter
+
     digest = hashlib.sha1(code_fingerprint().encode())
+    digest.update(f"{zlib.ZLIB_RUNTIME_VERSION}\0{pyoxigraph.__version__}\0"
+                  f"{xlsxwriter.__version__}".encode())
     here = Path(__file__).parent
     for name in _MODULES:
         digest.update((here / f"{name}.py").read_bytes())
@@ -106,7 +113,8 @@ class _Shares:
     nodes, as UTF-8 bytes) and each power's table row, made from the file when a dump
     needs it. A rebuild takes the shares of unchanged files from the previous dumps'
     blocks, so only changed files are read; a first build reads each file once per
-    format (records are already in canonical Turtle, so the Turtle dump needs no parse).
+    format and the Turtle dump's twice (its prefixes are gathered first), and parses it
+    for the N-Triples and JSON-LD only (records are already in canonical Turtle).
     Nothing is cached between builds: the previous dumps are the cache."""
 
     def __init__(self, snap: Snapshot):
@@ -321,8 +329,12 @@ _DEFLATE_END = b"\x03\x00"  # an empty final block: a block deflated apart then 
 def _write_stream(path: Path, chunks: Iterable[bytes]) -> tuple[int, str]:
     """Write the chunks to ``path`` through a temporary file; (size, sha256)."""
     splicer = Splicer(path)
-    for chunk in chunks:
-        splicer.add(b"", lambda c=chunk: c)
+    try:
+        for chunk in chunks:
+            splicer.add(b"", lambda c=chunk: c)
+    except BaseException:
+        splicer.abort()  # no descriptor or half-written file left behind (a full disk)
+        raise
     size, sha, _ = splicer.finish()
     return size, sha
 
@@ -356,7 +368,8 @@ def _keep(written: Path, kept: Path) -> None:
 
 
 def write_dumps(snap: Snapshot, out_dir: Path, root: Path | None = None) -> list[Distribution]:
-    """Write every dump into ``out_dir`` (each atomically, streamed) and describe them.
+    """Write every dump into ``out_dir`` (each atomically: a temporary file renamed into
+    place; the text dumps a block at a time) and describe them.
 
     With ``root`` (the registry), each dump written is also kept in its cache folder
     (``.powers-cache/dumps-last/``, hard-linked to the written file: no copy while the

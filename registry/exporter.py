@@ -358,7 +358,7 @@ def ntriples_piece(f: RdfFile) -> str:
         return found
 
     out = []
-    for line in text.splitlines(keepends=True):
+    for line in text.split("\n"):  # not splitlines: U+2028 and the like stand in literals
         if "_:" in line:
             s, p, o = line.split(" ", 2)
             if s.startswith("_:"):
@@ -368,7 +368,7 @@ def ntriples_piece(f: RdfFile) -> str:
                 o = f"{rename(label)} {rest}"
             line = f"{s} {p} {o}"
         out.append(line)
-    return "".join(out)
+    return "\n".join(out)
 
 
 def ntriples_text(files: list[RdfFile]) -> str:

@@ -160,12 +160,17 @@ def _filesize(n: float) -> str:
 @lru_cache(maxsize=1)
 def environment(cache: Path | None = None) -> Environment:
     """The templates' environment; with ``cache`` (a folder), compiled templates are kept
-    there (Jinja checks each against its source: compiling them took 0.15 s a build)."""
+    there (compiling them took 0.15 s a build). Jinja checks each against its template's
+    source only, and this environment's options (autoescape, say) are compiled in too: so
+    they are kept in a subfolder named by the builder's fingerprint, the others removed."""
     bytecode = None
     if cache is not None:
+        here = cache / site_fingerprint()[:16]
         with contextlib.suppress(OSError):
-            cache.mkdir(parents=True, exist_ok=True)
-            bytecode = FileSystemBytecodeCache(str(cache))
+            if not here.is_dir():
+                shutil.rmtree(cache, ignore_errors=True)
+            here.mkdir(parents=True, exist_ok=True)
+            bytecode = FileSystemBytecodeCache(str(here))
     env = Environment(
         loader=FileSystemLoader(PACKAGE / "templates"), bytecode_cache=bytecode,
         autoescape=select_autoescape(["html", "atom", "xml", "svg"], default=True),

@@ -284,6 +284,7 @@ def test_the_site_and_its_data_dumps_are_served_beside_the_api(small_registry, s
     (site / "powers" / code).mkdir(parents=True)
     (site / "data").mkdir()
     (site / "index.html").write_text("<!doctype html><title>首页</title>", encoding="utf-8")
+    (site / "404.html").write_text("<!doctype html><title>页面不存在</title>", encoding="utf-8")
     (site / "powers" / code / "index.html").write_text("power page", encoding="utf-8")
     triples = b"".join(f"<urn:a{n}> <urn:b> \"事项 {n}\" .\n".encode() for n in range(50_000))
     # the site keeps its text dumps as gzip files of several members
@@ -308,10 +309,18 @@ def test_the_site_and_its_data_dumps_are_served_beside_the_api(small_registry, s
         assert plain.content == triples
         again = c.get("/data/powers.nt", headers={"If-None-Match": plain.headers["etag"]})
         assert again.status_code == 304
-        assert c.head("/data/powers.nt").content == b""
+        head = c.head("/data/powers.nt")
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-type"].startswith("application/n-triples")
+        assert "content-length" not in head.headers  # unknown, not zero
         assert c.get("/data/powers.xlsx").headers["content-type"].startswith(
             "application/vnd.openxmlformats")
-        assert c.get("/data/powers.ttl").status_code == 404  # no such file, compressed or not
+        missing = c.get("/data/powers.ttl")  # no such file, compressed or not
+        assert missing.status_code == 404 and "页面不存在" in missing.text
+        # a dump cut short breaks off: the client never takes it for a whole file
+        (site / "data" / "cut.nt.gz").write_bytes(b"".join(members)[:-5000])
+        with pytest.raises(Exception):  # noqa: B017 (the transport's error, whichever)
+            c.get("/data/cut.nt")
         assert c.get("/api/stats").status_code == 200
         assert c.get("/no/such/page/").status_code == 404
 

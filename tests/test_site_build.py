@@ -523,6 +523,26 @@ def test_the_shipped_registry_builds_with_every_page_and_no_broken_link(tmp_path
     assert f'<span aria-current="page">{n}</span>' in pager and pager.count("…") == 2
 
 
+def test_a_listing_key_changes_with_what_its_rows_show_and_rows_wait_until_rendered(snap):
+    """A listing page's key comes from the powers' summaries: it changes with a title or a
+    status (and the labels), and no row is made until the page renders."""
+    import dataclasses
+
+    from site_builder.pages import RowList
+
+    made = []
+    powers = sorted(snap.powers.values(), key=lambda p: p.code)[:5]
+    rows = RowList(powers, lambda p: made.append(p) or p.code, "labels")
+    key = repr(rows)
+    assert made == [] and len(rows) == 5
+    assert repr(RowList(powers, None, "labels")) == key
+    for field, value in (("title", "新名称"), ("status", "abolished"), ("department", "x")):
+        changed = [dataclasses.replace(powers[0], **{field: value}), *powers[1:]]
+        assert repr(RowList(changed, None, "labels")) != key, field
+    assert repr(RowList(powers, None, "other labels")) != key
+    assert list(rows) == [p.code for p in powers] and len(made) == 5
+
+
 def test_a_pager_shows_the_first_the_last_and_its_neighbours() -> None:
     from site_builder.pages import page_window
 
