@@ -24,6 +24,7 @@ from collections.abc import Iterator
 
 import anyio
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.responses import Response, StreamingResponse
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -71,12 +72,22 @@ class SiteFiles(StaticFiles):
     from its ``.gz`` sibling (see the module docstring)."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
-        if not path.endswith(".gz") and scope["method"] in ("GET", "HEAD"):
-            # before StaticFiles: on a miss it answers the site's 404 page, not an error
-            found = await self._compressed(path, scope)
-            if found is not None:
-                return found
-        return await super().get_response(path, scope)
+        # a file that exists is answered as StaticFiles answers it, with no look-up more;
+        # on a miss it answers the site's 404 page (or raises): then the .gz sibling
+        try:
+            response = await super().get_response(path, scope)
+        except HTTPException as exc:
+            if exc.status_code != 404 or path.endswith(".gz"):
+                raise
+            response = None
+        if response is not None and (response.status_code != 404 or path.endswith(".gz")):
+            return response
+        found = await self._compressed(path, scope)
+        if found is not None:
+            return found
+        if response is None:
+            raise HTTPException(status_code=404)
+        return response
 
     def file_response(self, full_path, stat_result: os.stat_result, scope: Scope,
                       status_code: int = 200) -> Response:
@@ -86,11 +97,8 @@ class SiteFiles(StaticFiles):
         return response
 
     async def _compressed(self, path: str, scope: Scope) -> Response | None:
-        """The answer for ``path`` from ``path.gz``, when only the latter exists."""
+        """The answer for ``path`` (which does not exist) from ``path.gz``, if that does."""
         try:
-            plain, plain_st = await anyio.to_thread.run_sync(self.lookup_path, path)
-            if plain_st is not None:
-                return None  # the file itself is there
             full, st = await anyio.to_thread.run_sync(self.lookup_path, path + ".gz")
         except (OSError, ValueError):
             return None

@@ -10,7 +10,8 @@ server would, and records wall time and peak memory:
 - ``powers build`` full, then again after one record changes (incremental);
 - ``powers serve --no-site``: seconds until the API answers, until SPARQL is ready, and
   the p50/p99 of 1,000 sequential lookups ``GET /api/powers/<code>``;
-- ``powers publish`` into a fresh Oxigraph server (when the ``oxigraph`` binary is there).
+- ``powers publish`` into a fresh Oxigraph server and a fresh Virtuoso (each when it is
+  installed; started as the publish tests start them, ``tests/sparqlstores.py``).
 
 Peak memory is the largest sum of PSS over the command's whole process tree (workers
 included), sampled every 0.5 s; CPU seconds (user + system, the
@@ -59,6 +60,7 @@ TARGETS = {
     "api lookup p50": (None, "ms"),
     "api lookup p99": (30.0, "ms"),
     "publish to oxigraph": (None, "s"),
+    "publish to virtuoso": (None, "s"),
 }
 MEMORY_TARGET_MB = 4096
 
@@ -376,35 +378,29 @@ def bench_api(run: Run, lookups: int = 1000) -> None:
 
 
 def bench_publish(run: Run) -> None:
-    binary = Path(sys.executable).parent / "oxigraph"
-    if not binary.exists():
-        print("  (publish skipped: no oxigraph binary; pip install -e '.[test]')")
-        return
-    folder = run.root.parent / f"oxigraph-{run.size}"
-    if folder.exists():
-        shutil.rmtree(folder)
-    port = _free_port()
-    server = subprocess.Popen([str(binary), "serve", "--location", str(folder), "--bind",
-                               f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                if _get(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", 2)[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        s, mb, done, load = powers(run.root, "publish", "--sparql-store",
-                                   f"http://127.0.0.1:{port}", "--no-validate", "--json")
-        data = json.loads(done.stdout)
-        disk = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
-        run.add(Figure("publish to oxigraph", s, mb, load,
-                       f"{data['triples']:,} triples in {data['requests']} requests, store "
-                       f"{disk:,.0f} MB on disk; steps {_top(data['timings'])}"))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    """Publish into each SPARQL store installed here, started fresh (the same starters as
+    the publish tests: the oxigraph server from PyPI, Debian's Virtuoso)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from sparqlstores import StoreMissing, oxigraph_server, virtuoso_server
+
+    for start in (oxigraph_server, virtuoso_server):
+        name = start.__name__.removesuffix("_server")
+        folder = run.root.parent / f"{name}-{run.size}"
         shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        try:
+            with start(folder) as server:
+                s, mb, done, load = powers(run.root, "publish", "--sparql-store", server.base,
+                                           "--layout", server.layout, "--no-validate", "--json")
+                data = json.loads(done.stdout)
+                disk = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
+                run.add(Figure(f"publish to {name}", s, mb, load,
+                               f"{data['triples']:,} triples in {data['requests']} requests, "
+                               f"store {disk:,.0f} MB on disk; steps {_top(data['timings'])}"))
+        except StoreMissing as exc:
+            print(f"  (publish to {name} skipped: {exc})")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 STEPS = {"validate": bench_validate, "check": bench_check, "build": bench_build,

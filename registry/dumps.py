@@ -161,14 +161,6 @@ def _index_cache(root: Path) -> RecordCache:
     return RecordCache(root, "dumps-index", fingerprint())
 
 
-def _stat(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns, st.st_ino
-
-
 @dataclass
 class _Order:
     """The dumps' pieces in order: the record files by path and the powers by code, each
@@ -355,9 +347,10 @@ def _open_previous(path: Path | None, stat: tuple | None) -> int | None:
     return fd
 
 
-def _keep(written: Path, kept: Path) -> None:
+def _keep(written: Path, kept: Path) -> tuple[int, int, int]:
     """Keep the dump just written for the next build to splice from: a hard link (no copy)
-    where the file system allows, else a copy, renamed into place."""
+    where the file system allows, else a copy, renamed into place. Returns what the next
+    build checks the kept file against (size, mtime, inode)."""
     tmp = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     try:
@@ -365,6 +358,8 @@ def _keep(written: Path, kept: Path) -> None:
     except OSError:  # another file system, or no hard links there
         shutil.copyfile(written, tmp)
     os.replace(tmp, kept)
+    st = kept.stat()
+    return st.st_size, st.st_mtime_ns, st.st_ino
 
 
 def write_dumps(snap: Snapshot, out_dir: Path, root: Path | None = None) -> list[Distribution]:
@@ -414,8 +409,7 @@ def write_dumps(snap: Snapshot, out_dir: Path, root: Path | None = None) -> list
                 os.close(fd)
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
-            _keep(out_dir / filename, keep / filename)
-            extra["stat"] = _stat(keep / filename)
+            extra["stat"] = _keep(out_dir / filename, keep / filename)
         new_all[fmt] = extra
         found.append(Distribution(filename=filename, format=fmt, media_type=media_type,
                                   size=size, sha256=sha, title=title,

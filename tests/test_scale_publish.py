@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -22,12 +21,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from serverutil import free_port
+from sparqlstores import Server, StoreMissing, oxigraph_server, virtuoso_server
 
 from api import Settings, create_app
 from registry.publish import (
@@ -49,127 +48,27 @@ POWERS = f"?p a <{PW}AdministrativePower>"
 COUNT_POWERS = f"SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {{ {POWERS} }}"
 
 
-@dataclass
-class Server:
-    name: str
-    base: str
-    layout: str
-    query: str
-
-    def client(self, **kwargs) -> StoreClient:
-        return StoreClient(Endpoints.for_server(self.base, self.layout), timeout=60, **kwargs)
-
-
-def _oxigraph_binary() -> str | None:
-    beside = Path(sys.executable).parent / "oxigraph"
-    return str(beside) if beside.exists() else shutil.which("oxigraph")
-
-
-def _wait(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.time() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, OSError):
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            raise RuntimeError(f"the SPARQL server did not start: "
-                               f"{proc.stderr.read().decode() if proc.stderr else ''}")
-        time.sleep(0.2)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-@contextlib.contextmanager
-def oxigraph_server(folder: Path) -> Iterator[Server]:
-    binary = _oxigraph_binary()
-    if binary is None:
-        pytest.skip("the oxigraph server is not installed (pip install -e '.[test]')")
-    port = free_port()
-    proc = subprocess.Popen([binary, "serve", "--location", str(folder / "db"), "--bind",
-                             f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait(f"{base}/query?query=ASK%7B%7D", proc)
-        yield Server("oxigraph", base, "oxigraph", f"{base}/query")
-    finally:
-        _stop(proc)
-
-
-VIRTUOSO_INI = """[Database]
-DatabaseFile = {db}/virtuoso.db
-ErrorLogFile = {db}/virtuoso.log
-LockFile = {db}/virtuoso.lck
-TransactionFile = {db}/virtuoso.trx
-xa_persistent_file = {db}/virtuoso.pxa
-[TempDatabase]
-DatabaseFile = {db}/virtuoso-temp.db
-TransactionFile = {db}/virtuoso-temp.trx
-[Parameters]
-ServerPort = {sql_port}
-DisableUnixSocket = 1
-DirsAllowed = .
-NumberOfBuffers = 20000
-MaxDirtyBuffers = 15000
-CheckpointInterval = 60
-[HTTPServer]
-ServerPort = {http_port}
-ServerRoot = {db}
-ServerThreads = 10
-MaxClientConnections = 10
-[SPARQL]
-ResultSetMaxRows = 1000000
-MaxQueryExecutionTime = 60
-"""
-
-
-@contextlib.contextmanager
-def virtuoso_server(folder: Path) -> Iterator[Server]:
-    binary, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
-    if binary is None or isql is None:
-        pytest.skip("Virtuoso is not installed (apt-get install virtuoso-opensource-7)")
-    db = folder / "virtuoso"
-    db.mkdir(parents=True)
-    sql_port, http_port = free_port(), free_port()
-    ini = db / "virtuoso.ini"
-    ini.write_text(VIRTUOSO_INI.format(db=db, sql_port=sql_port, http_port=http_port))
-    proc = subprocess.Popen([binary, "+configfile", str(ini), "+foreground"], cwd=db,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{http_port}"
-    try:
-        _wait(f"{base}/sparql?query=ASK%7B%7D", proc, seconds=120)
-        # the anonymous SPARQL account may update (test server only)
-        subprocess.run([isql, str(sql_port), "dba", "dba",
-                        'exec=GRANT SPARQL_UPDATE TO "SPARQL"; '
-                        "DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);"],
-                       check=True, capture_output=True, timeout=60)
-        yield Server("virtuoso", base, "virtuoso", f"{base}/sparql")
-    finally:
-        _stop(proc)
-
-
 SERVERS = {"oxigraph": oxigraph_server, "virtuoso": virtuoso_server}
+
+
+@contextlib.contextmanager
+def _started(start, folder: Path) -> Iterator[Server]:
+    try:
+        with start(folder) as s:
+            yield s
+    except StoreMissing as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(params=["oxigraph", "virtuoso"])
 def server(request, tmp_path: Path) -> Iterator[Server]:
-    with SERVERS[request.param](tmp_path) as s:
+    with _started(SERVERS[request.param], tmp_path) as s:
         yield s
 
 
 @pytest.fixture
 def oxigraph(tmp_path: Path) -> Iterator[Server]:
-    with oxigraph_server(tmp_path) as s:
+    with _started(oxigraph_server, tmp_path) as s:
         yield s
 
 
