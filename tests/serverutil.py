@@ -47,9 +47,14 @@ def running_server(root: Path, *args: str, env: dict | None = None,
             time.sleep(0.2)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 10)
+
+
+def stop(proc: subprocess.Popen, seconds: float = 15) -> None:
+    """Ask a server to end; kill it if it has not after ``seconds``."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

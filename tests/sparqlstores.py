@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from serverutil import free_port
+from serverutil import free_port, stop
 
 from registry.publish import Endpoints, StoreClient
 
@@ -56,15 +56,6 @@ def _wait(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
         time.sleep(0.2)
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @contextlib.contextmanager
 def oxigraph_server(folder: Path) -> Iterator[Server]:
     binary = _oxigraph_binary()
@@ -79,7 +70,7 @@ def oxigraph_server(folder: Path) -> Iterator[Server]:
         _wait(f"{base}/query?query=ASK%7B%7D", proc)
         yield Server("oxigraph", base, "oxigraph", f"{base}/query")
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 VIRTUOSO_INI = """[Database]
@@ -131,4 +122,4 @@ def virtuoso_server(folder: Path) -> Iterator[Server]:
                        check=True, capture_output=True, timeout=60)
         yield Server("virtuoso", base, "virtuoso", f"{base}/sparql")
     finally:
-        _stop(proc)
+        stop(proc)
